@@ -1,0 +1,3 @@
+DROP TABLE app_secrets;
+DROP TABLE user_visits;
+DROP TABLE users;

@@ -1,0 +1,44 @@
+//! The landing page and the health check.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+use diesel::connection::SimpleConnection;
+
+use crate::error::{AppError, ErrorPage};
+use crate::web::{AppState, render};
+
+#[derive(Template)]
+#[template(path = "home/landing.html")]
+struct Landing;
+
+pub async fn landing() -> HttpResponse {
+    render(StatusCode::OK, &Landing)
+}
+
+/// 200 when a pooled connection answers `SELECT 1`, 503 when not.
+pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+    let probe = crate::db::run(&state.pool, |conn| {
+        conn.batch_execute("SELECT 1").map_err(Into::into)
+    })
+    .await;
+    let database = state.db_kind.to_string();
+    match probe {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({
+            "status": "ok",
+            "database": database,
+        })),
+        Err(err) => {
+            tracing::warn!(error = %crate::error::error_chain(&err), "health check failed");
+            HttpResponse::ServiceUnavailable().json(serde_json::json!({
+                "status": "unavailable",
+                "database": database,
+            }))
+        }
+    }
+}
+
+/// Every unknown address.
+pub async fn not_found() -> Result<HttpResponse, AppError> {
+    Ok(render(StatusCode::NOT_FOUND, &ErrorPage::not_found()))
+}

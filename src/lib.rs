@@ -1,0 +1,16 @@
+//! Pulse: a small self-hosted analytics dashboard that knows its own users.
+//!
+//! `main.rs` only parses the command line; everything else lives here so that the
+//! integration tests drive the same code the binary runs.
+
+pub mod assets;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod home;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

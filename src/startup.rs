@@ -1,0 +1,201 @@
+//! Building the server: database first, then the HTTP listener.
+//!
+//! [`Application::build`] does everything that can fail before a request is served and
+//! returns the bound port, so tests bind port 0 and run many instances at once.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_session::SessionMiddleware;
+use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::{Key, SameSite};
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use base64::Engine as _;
+use rand::RngCore as _;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, SESSION_KEY_MIN_BYTES};
+use crate::db::{self, DbError, MigrationError, Pool};
+use crate::web::AppState;
+use crate::{routes, telemetry};
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "pulse_session";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error(transparent)]
+    Migrations(#[from] MigrationError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("start-up was interrupted")]
+    Interrupted,
+}
+
+/// A database that is connected, migrated and holds the session key.
+pub struct PreparedDatabase {
+    pub pool: Pool,
+    pub migrations_applied: Vec<String>,
+    session_key: Key,
+}
+
+/// Connects, applies pending migrations and loads the session key.
+pub fn prepare_database(
+    config: &Config,
+    clock: &dyn Clock,
+) -> Result<PreparedDatabase, StartupError> {
+    let pool = db::connect(&config.database_url, config.db_pool_size)?;
+    let mut conn = pool.get().map_err(DbError::Pool)?;
+
+    let migrations_applied = db::run_migrations(&mut conn)?;
+
+    let key_bytes = match &config.session_key {
+        Some(key) => key.0.clone(),
+        None => stored_session_key(&mut conn, clock)?,
+    };
+    let session_key = Key::try_from(key_bytes.as_slice()).map_err(|_| DbError::Connect {
+        target: "the stored session key".into(),
+        reason: "it is shorter than 64 bytes; delete the row from app_secrets".into(),
+    })?;
+    drop(conn);
+
+    Ok(PreparedDatabase {
+        pool,
+        migrations_applied,
+        session_key,
+    })
+}
+
+/// The key kept in the database, generated on first use, so that every instance on the
+/// database and every restart accept the same cookies.
+fn stored_session_key(conn: &mut db::AnyConnection, clock: &dyn Clock) -> Result<Vec<u8>, DbError> {
+    let encoded = db::secrets::get_or_create(conn, "session_key", clock.now(), || {
+        let mut bytes = [0u8; SESSION_KEY_MIN_BYTES];
+        rand::rng().fill_bytes(&mut bytes);
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    })?;
+    base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| DbError::Connect {
+            target: "the stored session key".into(),
+            reason: "it is not base64; delete the row from app_secrets".into(),
+        })
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    migrations_applied: Vec<String>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// Like [`Application::build`], with the clock the application will read.
+    pub async fn build_with_clock(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartupError> {
+        let prepared = {
+            let config = config.clone();
+            let clock = clock.clone();
+            tokio::task::spawn_blocking(move || prepare_database(&config, clock.as_ref()))
+                .await
+                .map_err(|_| StartupError::Interrupted)??
+        };
+        let db_kind = config.database_url.kind();
+        tracing::info!(
+            database.kind = %db_kind,
+            database = %config.database_url.describe(),
+            migrations.applied = prepared.migrations_applied.len(),
+            "database ready: {}; {} migration(s) applied{}",
+            config.database_url.describe(),
+            prepared.migrations_applied.len(),
+            list_suffix(&prepared.migrations_applied),
+        );
+
+        let listener = TcpListener::bind(config.bind).map_err(|source| StartupError::Bind {
+            address: config.bind,
+            source,
+        })?;
+        let address = listener.local_addr().map_err(|source| StartupError::Bind {
+            address: config.bind,
+            source,
+        })?;
+
+        let state = web::Data::new(AppState {
+            pool: prepared.pool,
+            db_kind,
+            clock,
+            config: Arc::new(config),
+        });
+        let server = build_server(listener, state, prepared.session_key)
+            .map_err(|source| StartupError::Bind { address, source })?;
+        tracing::info!(address = %address, "listening on http://{address}");
+
+        Ok(Self {
+            port: address.port(),
+            server,
+            migrations_applied: prepared.migrations_applied,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Versions of the migrations this start applied (empty when there were none).
+    pub fn migrations_applied(&self) -> &[String] {
+        &self.migrations_applied
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server is stopped or receives SIGINT or SIGTERM.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn list_suffix(versions: &[String]) -> String {
+    if versions.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", versions.join(", "))
+    }
+}
+
+fn build_server(
+    listener: TcpListener,
+    state: web::Data<AppState>,
+    session_key: Key,
+) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        let sessions =
+            SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
+                .cookie_name(SESSION_COOKIE.to_owned())
+                .cookie_secure(true)
+                .cookie_http_only(true)
+                .cookie_same_site(SameSite::Lax)
+                .build();
+        App::new()
+            .app_data(state.clone())
+            .wrap(sessions)
+            .wrap(from_fn(telemetry::log_request))
+            .configure(routes::configure)
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,36 @@
+//! What every handler shares: the application state and rendering a page.
+
+use std::sync::Arc;
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use askama::Template;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{Kind, Pool};
+
+/// State shared by every worker.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub db_kind: Kind,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+}
+
+/// Renders a page with the given status; a template that fails to render is a bug,
+/// logged here and answered with a plain 500.
+pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
+    match page.render() {
+        Ok(html) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(html),
+        Err(err) => {
+            tracing::error!(error = %err, "a page failed to render");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("Something went wrong on our side. Please try again.")
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! The `pulse` binary itself.
+
+use std::process::{Command, Output};
+
+use crate::helpers::TestContext;
+
+/// Runs `pulse` in an empty folder with only the given environment.
+async fn pulse(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let folder = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pulse"));
+    command
+        .args(args)
+        .current_dir(folder.path())
+        .env_clear()
+        .env("RUST_LOG", "warn");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    drop(folder);
+    output
+}
+
+pub async fn a_bad_setting_is_refused_naming_the_variable(_: TestContext) {
+    let output = pulse(&["migrate"], &[("PULSE_LAST_SEEN_INTERVAL", "hourly")]).await;
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("PULSE_LAST_SEEN_INTERVAL"), "{stderr}");
+    assert!(stderr.contains("90s, 15m, 1h, 7d"), "{stderr}");
+}
+
+pub async fn help_lists_the_commands(_: TestContext) {
+    let output = pulse(&["--help"], &[]).await;
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    for command in ["serve", "migrate"] {
+        assert!(stdout.contains(command), "{stdout}");
+    }
+}
+
+pub async fn migrate_applies_the_migrations_and_exits(ctx: TestContext) {
+    let url = ctx.new_database().await;
+
+    let first = pulse(&["migrate"], &[("DATABASE_URL", &url)]).await;
+    let second = pulse(&["migrate"], &[("DATABASE_URL", &url)]).await;
+
+    let first_out = String::from_utf8_lossy(&first.stdout);
+    let second_out = String::from_utf8_lossy(&second.stdout);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(first_out.contains("applied"), "{first_out}");
+    assert!(second.status.success());
+    assert!(second_out.contains("up to date"), "{second_out}");
+}

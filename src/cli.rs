@@ -27,6 +27,24 @@ enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account; the password comes from PULSE_PASSWORD or a prompt.
+    Create {
+        email: String,
+        /// Make the account an administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Make an existing account an administrator.
+    Promote { email: String },
 }
 
 impl Cli {
@@ -51,6 +69,7 @@ impl Cli {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config),
             Command::Migrate => migrate(&config),
+            Command::User { action } => users::run(&config, action),
         }
     }
 }
@@ -76,4 +95,62 @@ fn migrate(config: &Config) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+mod users {
+    use anyhow::{Context as _, bail};
+
+    use super::UserCommand;
+    use crate::auth::password::{Password, hash_now};
+    use crate::auth::user::{self, CreateUserError};
+    use crate::auth::validate;
+    use crate::clock::{Clock as _, SystemClock};
+    use crate::config::Config;
+    use crate::startup::prepare_database;
+
+    pub(super) fn run(config: &Config, action: UserCommand) -> anyhow::Result<()> {
+        let prepared = prepare_database(config, &SystemClock)?;
+        let mut conn = prepared.pool.get().context("connecting to the database")?;
+        let now = SystemClock.now();
+        match action {
+            UserCommand::Create { email, admin } => {
+                let email = validate::normalize_email(&email).map_err(anyhow::Error::msg)?;
+                let password = read_password()?;
+                validate::check_password(password.expose()).map_err(anyhow::Error::msg)?;
+                let hash = hash_now(&password)?;
+                let account = match user::create(&mut conn, &email, &hash, admin, now) {
+                    Ok(account) => account,
+                    Err(CreateUserError::Duplicate) => bail!("{email} already has an account"),
+                    Err(CreateUserError::Db(err)) => return Err(err.into()),
+                };
+                let role = if account.is_admin {
+                    "administrator"
+                } else {
+                    "user"
+                };
+                println!("created {email} ({role})");
+            }
+            UserCommand::Promote { email } => {
+                let email = validate::normalize_email(&email).map_err(anyhow::Error::msg)?;
+                if !user::promote(&mut conn, &email, now)? {
+                    bail!("there is no account for {email}");
+                }
+                println!("{email} is now an administrator");
+            }
+        }
+        Ok(())
+    }
+
+    /// From `PULSE_PASSWORD`, or asked twice at the terminal without echo.
+    fn read_password() -> anyhow::Result<Password> {
+        if let Ok(password) = std::env::var("PULSE_PASSWORD") {
+            return Ok(Password::new(password));
+        }
+        let first = rpassword::prompt_password("Password: ").context("reading the password")?;
+        let again = rpassword::prompt_password("Again: ").context("reading the password")?;
+        if first != again {
+            bail!("the two passwords differ");
+        }
+        Ok(Password::new(first))
+    }
 }

@@ -17,6 +17,8 @@ pub struct Config {
     pub last_seen_interval: LastSeenInterval,
     pub thresholds: Thresholds,
     pub db_pool_size: u32,
+    /// How long a sign-in lasts, however active the session is.
+    pub session_lifetime: TimeDelta,
 }
 
 /// Key material for the session cookie; never printed.
@@ -136,6 +138,18 @@ impl Config {
                 })?,
         };
 
+        let session_lifetime = match get("PULSE_SESSION_LIFETIME") {
+            None => TimeDelta::days(14),
+            Some(v) => parse_duration(&v)
+                .filter(|d| *d >= TimeDelta::minutes(1))
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "PULSE_SESSION_LIFETIME",
+                        format!("{DURATION_FORMAT}, at least 1m; got `{v}`"),
+                    )
+                })?,
+        };
+
         Ok(Config {
             database_url,
             bind,
@@ -143,6 +157,7 @@ impl Config {
             last_seen_interval,
             thresholds,
             db_pool_size,
+            session_lifetime,
         })
     }
 }
@@ -211,6 +226,7 @@ mod tests {
         assert_eq!(config.thresholds.at_risk, TimeDelta::days(7));
         assert_eq!(config.thresholds.rotting, TimeDelta::days(30));
         assert_eq!(config.thresholds.lost, TimeDelta::days(90));
+        assert_eq!(config.session_lifetime, TimeDelta::days(14));
     }
 
     #[test]

@@ -1,19 +1,29 @@
-//! The landing page and the health check.
+//! The landing page, the health check and the page for unknown addresses.
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use diesel::connection::SimpleConnection;
 
-use crate::error::{AppError, ErrorPage};
+use crate::error::ErrorPage;
+use crate::layout::Layout;
 use crate::web::{AppState, render};
 
 #[derive(Template)]
 #[template(path = "home/landing.html")]
-struct Landing;
+struct Landing {
+    layout: Layout,
+}
 
-pub async fn landing() -> HttpResponse {
-    render(StatusCode::OK, &Landing)
+/// Signed-in users go straight to their dashboard.
+pub async fn landing(layout: Layout) -> HttpResponse {
+    if layout.user.is_some() {
+        return HttpResponse::SeeOther()
+            .insert_header((LOCATION, "/dashboard"))
+            .finish();
+    }
+    render(StatusCode::OK, &Landing { layout })
 }
 
 /// 200 when a pooled connection answers `SELECT 1`, 503 when not.
@@ -39,6 +49,10 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// Every unknown address.
-pub async fn not_found() -> Result<HttpResponse, AppError> {
-    Ok(render(StatusCode::NOT_FOUND, &ErrorPage::not_found()))
+pub async fn not_found(layout: Layout) -> HttpResponse {
+    let page = ErrorPage {
+        layout,
+        ..ErrorPage::not_found()
+    };
+    render(StatusCode::NOT_FOUND, &page)
 }

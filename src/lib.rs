@@ -4,12 +4,15 @@
 //! integration tests drive the same code the binary runs.
 
 pub mod assets;
+pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod dashboard;
 pub mod db;
 pub mod error;
 pub mod home;
+pub mod layout;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

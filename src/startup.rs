@@ -15,9 +15,12 @@ use actix_web::{App, HttpServer, web};
 use base64::Engine as _;
 use rand::RngCore as _;
 
+use crate::auth::password::Passwords;
+use crate::auth::throttle::LoginThrottle;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, SESSION_KEY_MIN_BYTES};
 use crate::db::{self, DbError, MigrationError, Pool};
+use crate::error::AppError;
 use crate::web::AppState;
 use crate::{routes, telemetry};
 
@@ -37,6 +40,8 @@ pub enum StartupError {
     },
     #[error("start-up was interrupted")]
     Interrupted,
+    #[error(transparent)]
+    Passwords(#[from] crate::auth::password::PasswordError),
 }
 
 /// A database that is connected, migrated and holds the session key.
@@ -132,11 +137,14 @@ impl Application {
             source,
         })?;
 
+        let passwords = Passwords::new(password_workers())?;
         let state = web::Data::new(AppState {
             pool: prepared.pool,
             db_kind,
             clock,
             config: Arc::new(config),
+            passwords,
+            login_throttle: Arc::new(LoginThrottle::default()),
         });
         let server = build_server(listener, state, prepared.session_key)
             .map_err(|source| StartupError::Bind { address, source })?;
@@ -176,6 +184,12 @@ fn list_suffix(versions: &[String]) -> String {
     }
 }
 
+/// Argon2 runs at most this many hashes at once: one per core keeps sign-ins from
+/// starving everything else of CPU.
+fn password_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
 fn build_server(
     listener: TcpListener,
     state: web::Data<AppState>,
@@ -191,9 +205,11 @@ fn build_server(
                 .build();
         App::new()
             .app_data(state.clone())
-            .wrap(sessions)
+            .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                AppError::BadRequest(format!("The address has an invalid query: {err}")).into()
+            }))
             .wrap(from_fn(telemetry::log_request))
-            .configure(routes::configure)
+            .configure(|cfg| routes::configure(cfg, sessions))
     })
     .listen(listener)?
     .run();

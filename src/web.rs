@@ -6,6 +6,8 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use askama::Template;
 
+use crate::auth::password::Passwords;
+use crate::auth::throttle::LoginThrottle;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{Kind, Pool};
@@ -17,6 +19,15 @@ pub struct AppState {
     pub db_kind: Kind,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
+    pub passwords: Passwords,
+    pub login_throttle: Arc<LoginThrottle>,
+}
+
+impl AppState {
+    /// The client's address: the connection's peer.
+    pub fn client_address(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+        req.peer_addr().map(|addr| addr.ip())
+    }
 }
 
 /// Renders a page with the given status; a template that fails to render is a bug,

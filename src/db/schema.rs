@@ -37,5 +37,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Signed-in sessions; a session ends when its row is gone or expired.
+    user_sessions (id) {
+        id -> Text,
+        user_id -> BigInt,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(user_visits -> users (user_id));
-diesel::allow_tables_to_appear_in_same_query!(users, user_visits);
+diesel::joinable!(user_sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, user_visits, user_sessions);

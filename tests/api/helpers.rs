@@ -179,7 +179,7 @@ impl TestContext {
         let app = Application::build_with_clock(config, Arc::new(clock.clone()))
             .await
             .expect("the app failed to start");
-        self.start(app, database_url)
+        self.start(app, database_url, clock)
     }
 
     /// Takes over an app built by the test, so that it is stopped when the test ends.
@@ -188,7 +188,7 @@ impl TestContext {
         tokio::spawn(app.run_until_stopped());
     }
 
-    fn start(&self, app: Application, database_url: &str) -> TestApp {
+    fn start(&self, app: Application, database_url: &str, clock: ManualClock) -> TestApp {
         let port = app.port();
         let migrations_applied = app.migrations_applied().to_vec();
         self.servers.lock().unwrap().push(app.handle());
@@ -200,6 +200,7 @@ impl TestContext {
             address: format!("http://127.0.0.1:{port}"),
             database_url: database_url.to_owned(),
             pool,
+            clock,
             migrations_applied,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -238,11 +239,30 @@ pub struct TestApp {
     pub database_url: String,
     /// A pool of the test's own, for arranging and checking rows directly.
     pub pool: Pool,
+    /// The app's clock; tests move it instead of sleeping.
+    pub clock: ManualClock,
     pub migrations_applied: Vec<String>,
     pub client: reqwest::Client,
 }
 
 impl TestApp {
+    /// A new browser with an empty cookie jar.
+    pub fn browser(&self) -> Browser {
+        Browser {
+            address: self.address.clone(),
+            client: self.client.clone(),
+            cookie: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Registers an account through the form and returns a browser signed in to it.
+    pub async fn signed_in_user(&self, email: &str) -> Browser {
+        let browser = self.browser();
+        let response = browser.register(email, TEST_PASSWORD).await;
+        assert_eq!(response.status(), 303, "registration failed");
+        browser
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.address))
@@ -316,4 +336,135 @@ impl Drop for TestDatabase {
             eprintln!("could not drop test database {name}: {err}");
         }
     }
+}
+
+/// The password every test account gets unless a test says otherwise.
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
+/// The session cookie's name.
+pub const COOKIE: &str = "pulse_session";
+
+/// A browser: a client with a one-cookie jar that tests can read, save and replace.
+#[derive(Clone)]
+pub struct Browser {
+    pub address: String,
+    client: reqwest::Client,
+    cookie: Arc<Mutex<Option<String>>>,
+}
+
+impl Browser {
+    /// The current session cookie's value.
+    pub fn cookie(&self) -> Option<String> {
+        self.cookie.lock().unwrap().clone()
+    }
+
+    /// Replaces the session cookie, as a copied or forged cookie would.
+    pub fn set_cookie(&self, value: Option<String>) {
+        *self.cookie.lock().unwrap() = value;
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        let request = self.client.get(format!("{}{path}", self.address));
+        self.send(request).await
+    }
+
+    /// Posts a form as a browser on this site would, with the given fields only.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let body: String = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.post_raw(path, "application/x-www-form-urlencoded", body.into_bytes())
+            .await
+    }
+
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> reqwest::Response {
+        let request = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .header("content-type", content_type)
+            .header("origin", self.address.clone())
+            .body(body);
+        self.send(request).await
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> reqwest::Response {
+        let request = match self.cookie() {
+            Some(value) => request.header("cookie", format!("{COOKIE}={value}")),
+            None => request,
+        };
+        let response = request.send().await.unwrap();
+        for header in response.headers().get_all("set-cookie") {
+            let text = header.to_str().unwrap();
+            let Some(rest) = text.strip_prefix(&format!("{COOKIE}=")) else {
+                continue;
+            };
+            let value = rest.split(';').next().unwrap_or("");
+            let removed = value.is_empty() || text.contains("Max-Age=0");
+            self.set_cookie((!removed).then(|| value.to_owned()));
+        }
+        response
+    }
+
+    /// The form token on the page at `path`.
+    pub async fn csrf_token(&self, path: &str) -> String {
+        let page = self.get(path).await.text().await.unwrap();
+        extract_csrf_token(&page).unwrap_or_else(|| panic!("no csrf_token on {path}: {page}"))
+    }
+
+    /// Posts a form with this session's token added.
+    pub async fn submit(
+        &self,
+        form_page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let token = self.csrf_token(form_page).await;
+        let mut all = fields.to_vec();
+        all.push(("csrf_token", &token));
+        self.post_form(action, &all).await
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> reqwest::Response {
+        self.submit(
+            "/register",
+            "/register",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.submit(
+            "/login",
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    pub async fn logout(&self) -> reqwest::Response {
+        self.submit("/account", "/logout", &[]).await
+    }
+
+    /// Whether `/dashboard` shows a signed-in page (rather than sending to sign-in).
+    pub async fn is_signed_in(&self) -> bool {
+        let response = self.get("/dashboard").await;
+        match response.status().as_u16() {
+            200 => true,
+            303 => false,
+            other => panic!("/dashboard answered {other}"),
+        }
+    }
+}
+
+pub fn extract_csrf_token(page: &str) -> Option<String> {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = page.find(marker)? + marker.len();
+    let end = page[start..].find('"')? + start;
+    Some(page[start..end].to_owned())
 }

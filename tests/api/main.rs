@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod auth;
 mod cli;
 mod health;
 mod pages;
@@ -28,6 +29,23 @@ fn main() -> std::process::ExitCode {
         once startup::an_unusable_sqlite_location_stops_the_start_with_its_reason,
         once startup::an_unreachable_postgres_stops_the_start_within_five_seconds,
         postgres startup::an_unknown_postgres_role_stops_the_start_with_its_reason,
+        both auth::register_sign_in_see_the_dashboard_and_sign_out,
+        both auth::the_first_account_is_an_administrator_and_the_second_is_not,
+        both auth::anonymous_visitors_are_sent_to_sign_in_and_back,
+        both auth::next_never_leaves_the_site,
+        both auth::the_session_cookie_is_locked_down_and_renewed_at_sign_in,
+        both auth::a_saved_cookie_replayed_after_sign_out_is_anonymous,
+        both auth::a_password_change_ends_every_other_session,
+        both auth::signing_out_everywhere_ends_every_session,
+        both auth::a_session_ends_after_its_absolute_lifetime,
+        both auth::broken_cookies_are_anonymous_and_never_an_error,
+        both auth::concurrent_registrations_of_one_address_make_one_account,
+        both auth::bad_input_gets_a_4xx_with_a_message_and_no_account,
+        both auth::a_failed_form_keeps_the_email_but_never_the_password,
+        both auth::a_post_without_the_token_or_from_another_site_is_refused,
+        both auth::the_eleventh_wrong_password_for_an_email_is_429,
+        both auth::an_unknown_email_costs_the_same_as_a_wrong_password,
+        both auth::the_command_line_creates_and_promotes_accounts,
         once cli::a_bad_setting_is_refused_naming_the_variable,
         once cli::help_lists_the_commands,
         both cli::migrate_applies_the_migrations_and_exits,

@@ -56,6 +56,10 @@ pub async fn migrate_applies_the_migrations_and_exits(ctx: TestContext) {
         String::from_utf8_lossy(&first.stderr)
     );
     assert!(first_out.contains("applied"), "{first_out}");
-    assert!(second.status.success());
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     assert!(second_out.contains("up to date"), "{second_out}");
 }

@@ -16,4 +16,5 @@ pub mod layout;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;
+pub mod tracking;
 pub mod web;

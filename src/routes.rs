@@ -1,21 +1,23 @@
 //! Every route of the application, in one table.
 //!
-//! Health and static files sit outside the session: they never read a cookie or touch
-//! the database for a user. Everything a person browses sits in the one scope below,
-//! behind the session, the cross-site check and the user loader.
+//! Health and static files sit outside the session: they never read a cookie, touch
+//! the database for a user, or count as a visit. Everything a person browses sits in
+//! the one scope below, behind (outermost first) the session, the cross-site check,
+//! the user loader and the last-seen recorder.
 
 use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use crate::{assets, auth, dashboard, home};
+use crate::{assets, auth, dashboard, home, tracking};
 
 pub fn configure(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<CookieSessionStore>) {
     cfg.route("/health", web::get().to(home::health))
         .route("/static/{name}", web::get().to(assets::serve))
         .service(
             web::scope("")
+                .wrap(from_fn(tracking::record_visit))
                 .wrap(from_fn(auth::load_user))
                 .wrap(from_fn(auth::csrf::check_origin))
                 .wrap(sessions)

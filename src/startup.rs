@@ -13,14 +13,16 @@ use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use base64::Engine as _;
+use chrono::TimeDelta;
 use rand::RngCore as _;
 
 use crate::auth::password::Passwords;
 use crate::auth::throttle::LoginThrottle;
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, SESSION_KEY_MIN_BYTES};
+use crate::config::{Config, LastSeenInterval, SESSION_KEY_MIN_BYTES};
 use crate::db::{self, DbError, MigrationError, Pool};
 use crate::error::AppError;
+use crate::tracking::{Recorder, RecorderWorker};
 use crate::web::AppState;
 use crate::{routes, telemetry};
 
@@ -98,6 +100,8 @@ pub struct Application {
     port: u16,
     server: Server,
     migrations_applied: Vec<String>,
+    recorder: Recorder,
+    recorder_worker: RecorderWorker,
 }
 
 impl Application {
@@ -138,6 +142,11 @@ impl Application {
         })?;
 
         let passwords = Passwords::new(password_workers())?;
+        let interval = match config.last_seen_interval {
+            LastSeenInterval::Every(interval) => interval,
+            LastSeenInterval::Off => TimeDelta::zero(),
+        };
+        let (recorder, recorder_worker) = Recorder::start(prepared.pool.clone(), interval);
         let state = web::Data::new(AppState {
             pool: prepared.pool,
             db_kind,
@@ -145,6 +154,7 @@ impl Application {
             config: Arc::new(config),
             passwords,
             login_throttle: Arc::new(LoginThrottle::default()),
+            recorder: recorder.clone(),
         });
         let server = build_server(listener, state, prepared.session_key)
             .map_err(|source| StartupError::Bind { address, source })?;
@@ -154,6 +164,8 @@ impl Application {
             port: address.port(),
             server,
             migrations_applied: prepared.migrations_applied,
+            recorder,
+            recorder_worker,
         })
     }
 
@@ -170,9 +182,22 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the server is stopped or receives SIGINT or SIGTERM.
+    /// The last-seen recorder, whose counters tell what it wrote.
+    pub fn recorder(&self) -> Recorder {
+        self.recorder.clone()
+    }
+
+    /// Serves until the server is stopped or receives SIGINT or SIGTERM, then writes
+    /// the visits still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        let worker = self.recorder_worker;
+        let drained = tokio::task::spawn_blocking(move || worker.shutdown()).await;
+        if drained.is_err() {
+            tracing::error!("draining the last-seen queue failed");
+        }
+        tracing::info!("stopped");
+        served
     }
 }
 

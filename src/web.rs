@@ -11,6 +11,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{Kind, Pool};
+use crate::tracking::Recorder;
 
 /// State shared by every worker.
 #[derive(Debug, Clone)]
@@ -21,6 +22,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub passwords: Passwords,
     pub login_throttle: Arc<LoginThrottle>,
+    pub recorder: Recorder,
 }
 
 impl AppState {

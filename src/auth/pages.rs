@@ -11,8 +11,10 @@ use super::password::Password;
 use super::session::{Flash, SessionState};
 use super::user::{self, CreateUserError, CurrentUser};
 use super::{SecureForm, csrf, safe_next, validate};
+use crate::config::LastSeenInterval;
 use crate::error::AppError;
 use crate::layout::Layout;
+use crate::tracking::Touch;
 use crate::web::{AppState, render};
 
 #[derive(Template)]
@@ -211,11 +213,17 @@ async fn sign_in(
     })
     .await?;
 
+    // Signing in is a visit: recorded now, so even a one-page visit is seen.
+    let recorded = match state.config.last_seen_interval {
+        LastSeenInterval::Every(_) => state.recorder.record(Touch { user_id, at: now }),
+        LastSeenInterval::Off => false,
+    };
+
     session.renew();
     let signed_in = SessionState {
         session_id: Some(session_id),
         csrf_token: Some(csrf::new_token()),
-        seen_at: None,
+        seen_at: recorded.then(|| now.timestamp()),
         flash: Some(flash),
     };
     signed_in.save(session);

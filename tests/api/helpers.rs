@@ -88,7 +88,7 @@ pub fn run(cases: Vec<TestCase>) -> std::process::ExitCode {
             Applies::SqliteOnly | Applies::Once => &[Backend::Sqlite],
             Applies::PostgresOnly => &[Backend::Postgres],
         };
-        let path = case.name.replace(" :: ", "::");
+        let path: String = case.name.split_whitespace().collect();
         for &backend in backends {
             let name = match (case.applies, backend) {
                 (Applies::Once, _) => path.clone(),
@@ -190,6 +190,7 @@ impl TestContext {
 
     fn start(&self, app: Application, database_url: &str, clock: ManualClock) -> TestApp {
         let port = app.port();
+        let recorder = app.recorder();
         let migrations_applied = app.migrations_applied().to_vec();
         self.servers.lock().unwrap().push(app.handle());
         tokio::spawn(app.run_until_stopped());
@@ -201,6 +202,7 @@ impl TestContext {
             database_url: database_url.to_owned(),
             pool,
             clock,
+            recorder,
             migrations_applied,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -241,11 +243,38 @@ pub struct TestApp {
     pub pool: Pool,
     /// The app's clock; tests move it instead of sleeping.
     pub clock: ManualClock,
+    /// The app's last-seen recorder, whose counters tell what it wrote.
+    pub recorder: pulse::tracking::Recorder,
     pub migrations_applied: Vec<String>,
     pub client: reqwest::Client,
 }
 
 impl TestApp {
+    /// Waits until every accepted last-seen touch has been written (at most 15 s).
+    pub async fn settle(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while self.recorder.stats().in_flight() > 0 {
+            assert!(std::time::Instant::now() < deadline, "touches never landed");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// How many times the recorder changed a `last_seen`.
+    pub fn last_seen_writes(&self) -> u64 {
+        let stats = self.recorder.stats();
+        stats
+            .last_seen_writes
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many touches the middleware (or sign-in) handed to the recorder.
+    pub fn touches(&self) -> u64 {
+        let stats = self.recorder.stats();
+        stats
+            .touches_accepted
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// A new browser with an empty cookie jar.
     pub fn browser(&self) -> Browser {
         Browser {

@@ -10,6 +10,7 @@ mod helpers;
 mod auth;
 mod cli;
 mod health;
+mod last_seen;
 mod pages;
 mod schema;
 mod startup;
@@ -46,6 +47,16 @@ fn main() -> std::process::ExitCode {
         both auth::the_eleventh_wrong_password_for_an_email_is_429,
         both auth::an_unknown_email_costs_the_same_as_a_wrong_password,
         both auth::the_command_line_creates_and_promotes_accounts,
+        both last_seen::signing_in_writes_and_the_interval_holds_back_every_other_request,
+        both last_seen::two_devices_within_the_interval_write_once,
+        both last_seen::short_visits_on_several_days_leave_one_row_per_day,
+        both last_seen::a_visit_just_after_midnight_counts_for_the_new_day,
+        both last_seen::updated_at_never_changes_and_last_seen_never_goes_back,
+        both last_seen::static_files_and_health_never_count_as_a_visit,
+        both last_seen::nothing_is_recorded_when_tracking_is_off,
+        both last_seen::a_zero_interval_writes_on_every_request,
+        both last_seen::pages_answer_while_writes_fail_and_the_visit_lands_afterwards,
+        sqlite last_seen::thirty_two_clients_for_thirty_seconds_write_once_per_user_per_interval,
         once cli::a_bad_setting_is_refused_naming_the_variable,
         once cli::help_lists_the_commands,
         both cli::migrate_applies_the_migrations_and_exits,

@@ -55,12 +55,13 @@ pub async fn record_visit(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let user_id = req.extensions().get::<CurrentUser>().map(|user| user.id);
     let app = req.app_data::<web::Data<AppState>>().cloned();
-    if let (Some(user_id), Some(app)) = (user_id, app) {
+    if let (Some(user_id), Some(app)) = (user_id, app)
+        && let LastSeenInterval::Every(interval) = app.config.last_seen_interval
+    {
         let session = req.get_session();
         let mut state = SessionState::load(&session);
         let now = app.clock.now();
-        if let LastSeenInterval::Every(interval) = app.config.last_seen_interval
-            && !is_fresh(state.seen_at, now, interval)
+        if !is_fresh(state.seen_at, now, interval)
             && app.recorder.record(Touch { user_id, at: now })
         {
             state.seen_at = Some(now.timestamp());

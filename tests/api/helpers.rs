@@ -175,6 +175,17 @@ impl TestContext {
     /// An app on an existing database, as a second instance or after a restart.
     pub async fn spawn_app_on(&self, database_url: &str, settings: &[(&str, &str)]) -> TestApp {
         let clock = ManualClock::starting_at(Utc.with_ymd_and_hms(2026, 3, 16, 9, 30, 0).unwrap());
+        self.spawn_instance(database_url, settings, clock).await
+    }
+
+    /// An app on an existing database reading the given clock: one of several instances
+    /// behind a load balancer.
+    pub async fn spawn_instance(
+        &self,
+        database_url: &str,
+        settings: &[(&str, &str)],
+        clock: ManualClock,
+    ) -> TestApp {
         let config = test_config(database_url, settings);
         let app = Application::build_with_clock(config, Arc::new(clock.clone()))
             .await
@@ -382,9 +393,30 @@ pub struct Browser {
 }
 
 impl Browser {
+    /// A browser for a Pulse that is not a `TestApp`, such as the binary itself.
+    pub fn new(address: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Browser {
+            address: address.to_owned(),
+            client,
+            cookie: Arc::new(Mutex::new(None)),
+        }
+    }
+
     /// The current session cookie's value.
     pub fn cookie(&self) -> Option<String> {
         self.cookie.lock().unwrap().clone()
+    }
+
+    /// The same browser (sharing its cookie) talking to another instance.
+    pub fn at(&self, app: &TestApp) -> Browser {
+        Browser {
+            address: app.address.clone(),
+            ..self.clone()
+        }
     }
 
     /// Replaces the session cookie, as a copied or forged cookie would.
@@ -422,11 +454,19 @@ impl Browser {
     }
 
     pub async fn send(&self, request: reqwest::RequestBuilder) -> reqwest::Response {
+        self.try_send(request).await.unwrap()
+    }
+
+    /// Like [`Browser::send`], for a server that may have gone away.
+    pub async fn try_send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> reqwest::Result<reqwest::Response> {
         let request = match self.cookie() {
             Some(value) => request.header("cookie", format!("{COOKIE}={value}")),
             None => request,
         };
-        let response = request.send().await.unwrap();
+        let response = request.send().await?;
         for header in response.headers().get_all("set-cookie") {
             let text = header.to_str().unwrap();
             let Some(rest) = text.strip_prefix(&format!("{COOKIE}=")) else {
@@ -436,7 +476,7 @@ impl Browser {
             let removed = value.is_empty() || text.contains("Max-Age=0");
             self.set_cookie((!removed).then(|| value.to_owned()));
         }
-        response
+        Ok(response)
     }
 
     /// The form token on the page at `path`.

@@ -9,7 +9,9 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod faults;
 mod health;
+mod instances;
 mod last_seen;
 mod pages;
 mod schema;
@@ -57,6 +59,11 @@ fn main() -> std::process::ExitCode {
         both last_seen::a_zero_interval_writes_on_every_request,
         both last_seen::pages_answer_while_writes_fail_and_the_visit_lands_afterwards,
         sqlite last_seen::thirty_two_clients_for_thirty_seconds_write_once_per_user_per_interval,
+        both instances::three_instances_share_sessions_and_write_last_seen_once_per_interval,
+        both instances::one_browser_alternating_between_instances_writes_once_per_interval,
+        postgres faults::pages_answer_503_while_postgres_is_away_and_recover,
+        both faults::sigterm_finishes_requests_and_drains_the_recorder,
+        sqlite faults::kill_9_under_load_leaves_sqlite_intact_and_loses_at_most_a_second,
         once cli::a_bad_setting_is_refused_naming_the_variable,
         once cli::help_lists_the_commands,
         both cli::migrate_applies_the_migrations_and_exits,

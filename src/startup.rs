@@ -10,7 +10,7 @@ use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
 use base64::Engine as _;
 use chrono::TimeDelta;
@@ -215,6 +215,18 @@ fn password_workers() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
 }
 
+/// Headers on every response. The policy allows nothing but Pulse's own origin: no
+/// inline script or style, no other host, no framing.
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((
+            "Content-Security-Policy",
+            "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("Referrer-Policy", "same-origin"))
+}
+
 fn build_server(
     listener: TcpListener,
     state: web::Data<AppState>,
@@ -233,6 +245,7 @@ fn build_server(
             .app_data(web::QueryConfig::default().error_handler(|err, _| {
                 AppError::BadRequest(format!("The address has an invalid query: {err}")).into()
             }))
+            .wrap(security_headers())
             .wrap(from_fn(telemetry::log_request))
             .configure(|cfg| routes::configure(cfg, sessions))
     })

@@ -34,6 +34,8 @@ pub enum Applies {
     PostgresOnly,
     /// Needs no database of its own; runs once.
     Once,
+    /// Runs once on SQLite in a real browser, when one is installed.
+    Browser,
 }
 
 type TestFn = fn(TestContext) -> Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -61,6 +63,7 @@ macro_rules! tests {
     (@applies sqlite) => { $crate::helpers::Applies::SqliteOnly };
     (@applies postgres) => { $crate::helpers::Applies::PostgresOnly };
     (@applies once) => { $crate::helpers::Applies::Once };
+    (@applies browser) => { $crate::helpers::Applies::Browser };
 }
 
 pub fn postgres_url() -> Option<String> {
@@ -81,22 +84,29 @@ pub fn run(cases: Vec<TestCase>) -> std::process::ExitCode {
         );
     }
 
+    let browser_missing = crate::browser::unavailable();
+    if let Some(reason) = &browser_missing {
+        eprintln!("Browser tests SKIPPED: {reason}. They are listed as ignored below.");
+    }
+
     let mut trials = Vec::new();
     for case in cases {
         let backends: &[Backend] = match case.applies {
             Applies::Both => &[Backend::Sqlite, Backend::Postgres],
-            Applies::SqliteOnly | Applies::Once => &[Backend::Sqlite],
+            Applies::SqliteOnly | Applies::Once | Applies::Browser => &[Backend::Sqlite],
             Applies::PostgresOnly => &[Backend::Postgres],
         };
         let path: String = case.name.split_whitespace().collect();
         for &backend in backends {
             let name = match (case.applies, backend) {
                 (Applies::Once, _) => path.clone(),
+                (Applies::Browser, _) => path.clone(),
                 (_, Backend::Sqlite) => format!("sqlite::{path}"),
                 (_, Backend::Postgres) => format!("postgres::{path}"),
             };
             let run = case.run;
-            let skipped = backend == Backend::Postgres && postgres.is_none();
+            let skipped = (backend == Backend::Postgres && postgres.is_none())
+                || (matches!(case.applies, Applies::Browser) && browser_missing.is_some());
             trials.push(
                 Trial::test(name, move || run_trial(run, backend)).with_ignored_flag(skipped),
             );

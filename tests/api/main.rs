@@ -8,6 +8,7 @@
 mod helpers;
 
 mod auth;
+mod browser;
 mod cli;
 mod faults;
 mod health;
@@ -24,6 +25,7 @@ fn main() -> std::process::ExitCode {
         both pages::the_landing_page_is_served,
         both pages::an_unknown_address_gets_a_404_page,
         both pages::static_files_are_served_with_their_type,
+        both pages::every_response_forbids_other_origins,
         both schema::schema_rs_matches_the_migrations,
         sqlite schema::sqlite_connections_get_their_pragmas,
         both startup::a_restart_applies_no_migrations_and_keeps_the_session_key,
@@ -64,6 +66,7 @@ fn main() -> std::process::ExitCode {
         postgres faults::pages_answer_503_while_postgres_is_away_and_recover,
         both faults::sigterm_finishes_requests_and_drains_the_recorder,
         sqlite faults::kill_9_under_load_leaves_sqlite_intact_and_loses_at_most_a_second,
+        browser browser::a_visitor_registers_signs_out_and_signs_back_in,
         once cli::a_bad_setting_is_refused_naming_the_variable,
         once cli::help_lists_the_commands,
         both cli::migrate_applies_the_migrations_and_exits,

@@ -41,3 +41,31 @@ pub async fn static_files_are_served_with_their_type(ctx: TestContext) {
     assert_eq!(icon.headers()["content-type"], "image/svg+xml");
     assert_eq!(missing.status(), 404);
 }
+
+pub async fn every_response_forbids_other_origins(ctx: TestContext) {
+    let app = ctx.spawn_app().await;
+    let browser = app.signed_in_user("ada@example.com").await;
+
+    for path in [
+        "/",
+        "/login",
+        "/register",
+        "/dashboard",
+        "/account",
+        "/nope",
+        "/health",
+    ] {
+        let response = browser.get(path).await;
+
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(policy.starts_with("default-src 'self'"), "{path}: {policy}");
+        assert_eq!(
+            response.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
+    }
+}

@@ -1,0 +1,248 @@
+//! Pulse in a real browser: headless Chromium driven over WebDriver.
+//!
+//! These run when `chromedriver` (Debian's `chromium-driver`) and axe-core (from npm,
+//! installed by `.ci/run` into `target/axe`) are present; otherwise they are listed as
+//! ignored with a line saying why. They save screenshots into `docs/screenshots/`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::helpers::{TEST_PASSWORD, TestContext};
+
+fn chromedriver() -> Option<PathBuf> {
+    let configured = std::env::var_os("PULSE_CHROMEDRIVER").map(PathBuf::from);
+    configured
+        .or_else(|| Some(PathBuf::from("/usr/bin/chromedriver")))
+        .filter(|p| p.exists())
+}
+
+fn axe_script_path() -> PathBuf {
+    std::env::var_os("PULSE_AXE_JS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/axe/node_modules/axe-core/axe.min.js")
+        })
+}
+
+/// Why the browser tests can not run here, if they can not.
+pub fn unavailable() -> Option<String> {
+    if chromedriver().is_none() {
+        return Some(
+            "chromedriver not found (apt-get install chromium chromium-driver)".to_owned(),
+        );
+    }
+    let axe = axe_script_path();
+    if !axe.exists() {
+        return Some(format!(
+            "axe-core not found at {} (npm install --prefix target/axe axe-core@4)",
+            axe.display()
+        ));
+    }
+    None
+}
+
+/// A headless Chromium and its driver, stopped on drop.
+pub struct Chrome {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Chrome {
+    pub async fn start(width: u32) -> Chrome {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(chromedriver().unwrap())
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let options = json!({
+            "binary": std::env::var("PULSE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--disable-quic", "--no-first-run", "--hide-scrollbars",
+                format!("--window-size={width},900"),
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        });
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("goog:chromeOptions".into(), options);
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let started = Instant::now();
+        let client = loop {
+            let attempt = ClientBuilder::new(connector.clone())
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await;
+            match attempt {
+                Ok(client) => break client,
+                Err(err) if started.elapsed() > Duration::from_secs(20) => {
+                    panic!("chromedriver did not start: {err}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        };
+        Chrome {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.unwrap();
+    }
+
+    pub async fn text_of(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        }
+    }
+
+    /// Waits up to 10 s for the browser to arrive at `expected`; returns where it is.
+    pub async fn wait_for_path(&self, expected: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let path = self.path().await;
+            if path == expected || started.elapsed() > Duration::from_secs(10) {
+                return path;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Saves a full-page screenshot as `docs/screenshots/NAME-WIDTH.png`.
+    pub async fn screenshot(&self, name: &str, width: u32) {
+        let height = self
+            .client
+            .execute("return document.documentElement.scrollHeight;", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(900) as u32;
+        let height = (height + 140).clamp(600, 8000);
+        self.client.set_window_size(width, height).await.unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/screenshots");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(folder.join(format!("{name}-{width}.png")), png).unwrap();
+        self.client.set_window_size(width, 900).await.unwrap();
+    }
+
+    /// Runs axe-core in the page and fails on any serious or critical violation.
+    pub async fn assert_accessible(&self, page: &str) {
+        let axe = std::fs::read_to_string(axe_script_path()).unwrap();
+        self.client.execute(&axe, vec![]).await.unwrap();
+        let violations = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document).then(result => done(result.violations
+                     .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                     .map(v => v.id + ': ' + v.help + ' (' + v.nodes.length + ')')));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let violations = violations.as_array().cloned().unwrap_or_default();
+        assert!(violations.is_empty(), "{page}: {violations:#?}");
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// A visitor registers, finds the dashboard, signs out and back in; every page on the
+/// way passes axe-core and the landing page is photographed at both widths.
+pub async fn a_visitor_registers_signs_out_and_signs_back_in(ctx: TestContext) {
+    let app = ctx.spawn_app().await;
+    let chrome = Chrome::start(1440).await;
+
+    chrome.goto(&app.address).await;
+    let headline = chrome.text_of("h1").await;
+    chrome.assert_accessible("landing").await;
+    chrome.screenshot("landing", 1440).await;
+    chrome.click("a.button[href='/register']").await;
+    chrome.assert_accessible("register").await;
+    chrome.fill("#email", "ada@example.com").await;
+    chrome.fill("#password", TEST_PASSWORD).await;
+    chrome.click("form.stacked button[type=submit]").await;
+    let after_register = chrome.wait_for_path("/dashboard").await;
+    let greeting = chrome.text_of("main").await;
+    chrome.assert_accessible("dashboard").await;
+    chrome.goto(&format!("{}/account", app.address)).await;
+    chrome.assert_accessible("account").await;
+    chrome.click("nav button[type=submit]").await;
+    let after_sign_out = chrome.wait_for_path("/").await;
+    chrome.goto(&format!("{}/login", app.address)).await;
+    chrome.assert_accessible("login").await;
+    chrome.fill("#email", "ada@example.com").await;
+    chrome.fill("#password", TEST_PASSWORD).await;
+    chrome.click("form.stacked button[type=submit]").await;
+    let after_sign_in = chrome.wait_for_path("/dashboard").await;
+    chrome.goto(&format!("{}/no/such/page", app.address)).await;
+    chrome.assert_accessible("404").await;
+    chrome.close().await;
+
+    let phone = Chrome::start(390).await;
+    phone.goto(&app.address).await;
+    phone.assert_accessible("landing at 390 px").await;
+    phone.screenshot("landing", 390).await;
+    phone.close().await;
+
+    assert_eq!(headline, "Know your traffic. Know your users.");
+    assert_eq!(after_register, "/dashboard");
+    assert!(
+        greeting.contains("Signed in as ada@example.com"),
+        "{greeting}"
+    );
+    assert_eq!(after_sign_out, "/");
+    assert_eq!(after_sign_in, "/dashboard");
+}

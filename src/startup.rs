@@ -7,7 +7,9 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_session::SessionMiddleware;
+use actix_session::config::PersistentSession;
 use actix_session::storage::CookieSessionStore;
+use actix_web::cookie::time::Duration as CookieDuration;
 use actix_web::cookie::{Key, SameSite};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{DefaultHeaders, from_fn};
@@ -233,8 +235,12 @@ fn build_server(
     session_key: Key,
 ) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
+        // The cookie lasts as long as a sign-in may; the server ends it earlier when the
+        // session row goes.
+        let lifetime = CookieDuration::seconds(state.config.session_lifetime.num_seconds());
         let sessions =
             SessionMiddleware::builder(CookieSessionStore::default(), session_key.clone())
+                .session_lifecycle(PersistentSession::default().session_ttl(lifetime))
                 .cookie_name(SESSION_COOKIE.to_owned())
                 .cookie_secure(true)
                 .cookie_http_only(true)

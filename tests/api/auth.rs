@@ -161,7 +161,13 @@ pub async fn the_session_cookie_is_locked_down_and_renewed_at_sign_in(ctx: TestC
     let pre_login_cookie_signed_in = browser.is_signed_in().await;
 
     assert!(set_cookie.starts_with(&format!("{COOKIE}=")));
-    for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+    for attribute in [
+        "Secure",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Path=/",
+        "Max-Age=1209600",
+    ] {
         assert!(
             set_cookie.contains(attribute),
             "{attribute} missing: {set_cookie}"

@@ -12,17 +12,9 @@ SECONDS_PER_RUN=${1:-10}
 PORT=18011
 
 build_release
-create_user login "bench@example.com"
+create_user login admin@example.com
 start_pulse login "$PORT"
-read -r cookie token < <(csrf_session "$PORT")
-
-cat >"$BENCH_DIR/login.lua" <<LUA
-wrk.method = "POST"
-wrk.body = "email=bench%40example.com&password=benchmark+password+1234&csrf_token=$token"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Cookie"] = "pulse_session=$cookie"
-wrk.headers["Origin"] = "http://127.0.0.1:$PORT"
-LUA
+login_lua "$PORT" "$BENCH_DIR/login.lua"
 
 p99() { awk '$1 == "99%" { print $2 }'; }
 url="http://127.0.0.1:$PORT"

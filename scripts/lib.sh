@@ -24,12 +24,17 @@ build_release() {
   (cd "$ROOT" && cargo build --release --quiet)
 }
 
-# start_pulse NAME PORT [VAR=VALUE ...]: serves a fresh SQLite database (or DATABASE_URL
-# if given) on 127.0.0.1:PORT and waits until /health answers.
+# database_of NAME: DATABASE_URL when it is set (an empty PostgreSQL database), else a
+# fresh SQLite file of NAME's own.
+database_of() {
+  echo "${DATABASE_URL:-sqlite://$BENCH_DIR/$1.db}"
+}
+
+# start_pulse NAME PORT [VAR=VALUE ...]: serves NAME's database on 127.0.0.1:PORT and
+# waits until /health answers.
 start_pulse() {
   local name=$1 port=$2; shift 2
-  local db="sqlite://$BENCH_DIR/$name.db"
-  env DATABASE_URL="$db" "$@" PULSE_BIND="127.0.0.1:$port" RUST_LOG=warn \
+  env DATABASE_URL="$(database_of "$name")" "$@" PULSE_BIND="127.0.0.1:$port" RUST_LOG=warn \
     "$PULSE" serve >"$BENCH_DIR/$name.log" 2>&1 &
   BENCH_PIDS+=($!)
   for _ in $(seq 100); do
@@ -42,7 +47,7 @@ start_pulse() {
 # create_user NAME EMAIL [VAR=VALUE ...]: creates the account in NAME's database.
 create_user() {
   local name=$1 email=$2; shift 2
-  env DATABASE_URL="sqlite://$BENCH_DIR/$name.db" "$@" PULSE_PASSWORD="$BENCH_PASSWORD" \
+  env DATABASE_URL="$(database_of "$name")" "$@" PULSE_PASSWORD="$BENCH_PASSWORD" \
     RUST_LOG=warn "$PULSE" user create "$email" >/dev/null
 }
 
@@ -80,4 +85,27 @@ median() {
 
 ratio() {
   awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }'
+}
+
+# login_lua PORT FILE: writes a wrk script that signs in as admin@example.com.
+login_lua() {
+  local port=$1 file=$2 cookie token
+  read -r cookie token < <(csrf_session "$port")
+  cat >"$file" <<LUA
+wrk.method = "POST"
+wrk.body = "email=admin%40example.com&password=benchmark+password+1234&csrf_token=$token"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Cookie"] = "pulse_session=$cookie"
+wrk.headers["Origin"] = "http://127.0.0.1:$port"
+LUA
+}
+
+# add_site PORT COOKIE DOMAIN: adds a site through the dashboard's form.
+add_site() {
+  local port=$1 cookie=$2 domain=$3 page token
+  page=$(curl -fs -H "Cookie: pulse_session=$cookie" "http://127.0.0.1:$port/dashboard")
+  token=$(sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' <<<"$page" | head -n 1)
+  curl -fs -o /dev/null -H "Cookie: pulse_session=$cookie" -H "Origin: http://127.0.0.1:$port" \
+    --data-urlencode "domain=$domain" --data-urlencode "csrf_token=$token" \
+    "http://127.0.0.1:$port/sites" || echo "could not add $domain" >&2
 }

@@ -16,23 +16,11 @@ URL="http://127.0.0.1:$PORT"
 SITE=soak.example
 
 build_release
-if [ -n "${DATABASE_URL:-}" ]; then
-  env DATABASE_URL="$DATABASE_URL" PULSE_PASSWORD="$BENCH_PASSWORD" RUST_LOG=warn \
-    "$PULSE" user create admin@example.com --admin >/dev/null
-  env DATABASE_URL="$DATABASE_URL" PULSE_BIND="127.0.0.1:$PORT" RUST_LOG=warn "$PULSE" serve \
-    >"$BENCH_DIR/soak.log" 2>&1 &
-  BENCH_PIDS+=($!)
-  for _ in $(seq 100); do curl -fs "$URL/health" >/dev/null 2>&1 && break; sleep 0.1; done
-else
-  create_user soak admin@example.com
-  start_pulse soak "$PORT"
-fi
+create_user soak admin@example.com
+start_pulse soak "$PORT"
 PID=${BENCH_PIDS[-1]}
 cookie=$(sign_in "$PORT" admin@example.com)
-page=$(curl -fs -H "Cookie: pulse_session=$cookie" "$URL/dashboard")
-token=$(sed -n 's/.*name="csrf_token" value="\([^"]*\)".*/\1/p' <<<"$page" | head -n 1)
-curl -fs -o /dev/null -H "Cookie: pulse_session=$cookie" -H "Origin: $URL" \
-  --data-urlencode "domain=$SITE" --data-urlencode "csrf_token=$token" "$URL/sites" || true
+add_site "$PORT" "$cookie" "$SITE"
 read -r login_cookie login_token < <(csrf_session "$PORT")
 
 cat >"$BENCH_DIR/mixed.lua" <<LUA

@@ -3,6 +3,7 @@
 //! `main.rs` only parses the command line; everything else lives here so that the
 //! integration tests drive the same code the binary runs.
 
+pub mod admin;
 pub mod assets;
 pub mod cli;
 pub mod clock;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod home;
+pub mod reports;
 pub mod routes;
 pub mod startup;
 pub mod telemetry;

@@ -18,6 +18,7 @@ use rand::RngCore as _;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, SESSION_KEY_MIN_BYTES};
 use crate::db::{self, DbError, MigrationError, Pool};
+use crate::reports::ReportCache;
 use crate::web::AppState;
 use crate::{routes, telemetry};
 
@@ -132,11 +133,14 @@ impl Application {
             source,
         })?;
 
+        let reports = ReportCache::new(prepared.pool.clone(), clock.clone(), config.thresholds);
+        reports.spawn_refresher();
         let state = web::Data::new(AppState {
             pool: prepared.pool,
             db_kind,
             clock,
             config: Arc::new(config),
+            reports,
         });
         let server = build_server(listener, state, prepared.session_key)
             .map_err(|source| StartupError::Bind { address, source })?;

@@ -9,6 +9,7 @@ use askama::Template;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{Kind, Pool};
+use crate::reports::ReportCache;
 
 /// State shared by every worker.
 #[derive(Debug, Clone)]
@@ -17,6 +18,8 @@ pub struct AppState {
     pub db_kind: Kind,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
+    /// The latest engagement report, refreshed in the background.
+    pub reports: ReportCache,
 }
 
 /// Renders a page with the given status; a template that fails to render is a bug,

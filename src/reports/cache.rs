@@ -1,0 +1,156 @@
+//! The latest report, kept in memory and recomputed in the background.
+//!
+//! Nothing is stored in the database: a restart computes from `users` and `user_visits`
+//! again, so rows written straight into them always show after one.
+
+use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::time::{Duration, Instant};
+
+use actix_web::web::Bytes;
+use chrono::TimeDelta;
+
+use super::{Report, compute};
+use crate::clock::Clock;
+use crate::config::Thresholds;
+use crate::db::{self, DbError, Pool};
+
+/// The oldest report a request may be answered with.
+pub const MAX_AGE: TimeDelta = TimeDelta::seconds(60);
+
+/// How often the background task recomputes; with the computation's own time this keeps
+/// every report served well under [`MAX_AGE`].
+const REFRESH_EVERY: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("the engagement report could not be computed")]
+    Database(#[from] DbError),
+    #[error("the engagement report could not be serialized")]
+    Json(#[from] serde_json::Error),
+}
+
+/// A computed report with its JSON, serialized once for every request that reads it.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub report: Report,
+    pub json: Bytes,
+    pub took: Duration,
+}
+
+/// Shared by every worker; cloning is cheap.
+#[derive(Clone)]
+pub struct ReportCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    clock: Arc<dyn Clock>,
+    thresholds: Thresholds,
+    latest: RwLock<Option<Arc<Snapshot>>>,
+    /// Held while computing, so concurrent requests wait for one computation.
+    computing: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for ReportCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportCache").finish_non_exhaustive()
+    }
+}
+
+impl ReportCache {
+    pub fn new(pool: Pool, clock: Arc<dyn Clock>, thresholds: Thresholds) -> Self {
+        let inner = Inner {
+            pool,
+            clock,
+            thresholds,
+            latest: RwLock::new(None),
+            computing: tokio::sync::Mutex::new(()),
+        };
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// A report no older than [`MAX_AGE`], computed now if the cache has none.
+    pub async fn current(&self) -> Result<Arc<Snapshot>, ReportError> {
+        if let Some(snapshot) = self.fresh() {
+            return Ok(snapshot);
+        }
+
+        let _computing = self.inner.computing.lock().await;
+        if let Some(snapshot) = self.fresh() {
+            return Ok(snapshot);
+        }
+        self.recompute().await
+    }
+
+    /// Computes a new report, whatever the age of the cached one.
+    pub async fn refresh(&self) -> Result<Arc<Snapshot>, ReportError> {
+        let _computing = self.inner.computing.lock().await;
+        self.recompute().await
+    }
+
+    /// Recomputes every [`REFRESH_EVERY`] from now on, until the cache is dropped.
+    pub fn spawn_refresher(&self) {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(refresh_while_alive(weak));
+    }
+
+    fn fresh(&self) -> Option<Arc<Snapshot>> {
+        let latest = self
+            .inner
+            .latest
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()?;
+        let age = self.inner.clock.now() - latest.report.generated_at;
+        // A clock set back (in tests) makes a report from the "future" stale too.
+        (age >= TimeDelta::zero() && age < MAX_AGE).then_some(latest)
+    }
+
+    async fn recompute(&self) -> Result<Arc<Snapshot>, ReportError> {
+        let now = self.inner.clock.now();
+        let thresholds = self.inner.thresholds;
+        let started = Instant::now();
+
+        let report = db::run(&self.inner.pool, move |conn| {
+            compute(conn, now, &thresholds).map_err(DbError::from)
+        })
+        .await?;
+        let json = Bytes::from(serde_json::to_vec(&report)?);
+        let took = started.elapsed();
+
+        tracing::info!(
+            duration_ms = took.as_millis() as u64,
+            users.total = report.users.total,
+            "engagement report computed in {} ms",
+            took.as_millis()
+        );
+        let snapshot = Arc::new(Snapshot { report, json, took });
+        *self
+            .inner
+            .latest
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(snapshot.clone());
+        Ok(snapshot)
+    }
+}
+
+async fn refresh_while_alive(weak: Weak<Inner>) {
+    loop {
+        let Some(inner) = weak.upgrade() else {
+            return;
+        };
+        let cache = ReportCache { inner };
+        if let Err(err) = cache.refresh().await {
+            tracing::warn!(
+                error = %crate::error::error_chain(&err),
+                "the engagement report could not be refreshed"
+            );
+        }
+        drop(cache);
+
+        tokio::time::sleep(REFRESH_EVERY).await;
+    }
+}

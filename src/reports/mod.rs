@@ -1,0 +1,260 @@
+//! The engagement figures: who is active, how often they come back, who is going quiet.
+//!
+//! [`compute`] asks the database for a few grouped counts and arranges them into a
+//! [`Report`] exactly as SPEC.md defines it. [`ReportCache`] keeps the latest report,
+//! recomputed in the background, so that requests never wait for a full computation.
+
+mod cache;
+pub mod calendar;
+mod model;
+mod queries;
+pub mod stats;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
+use diesel::Connection as _;
+use diesel::QueryResult;
+use diesel::connection::SimpleConnection as _;
+
+pub use cache::{ReportCache, ReportError, Snapshot};
+pub use calendar::Segment;
+pub use model::{Active, Cohort, DayCount, Frequency, Report, RottingUser, Segments, UserCounts};
+
+use crate::config::Thresholds;
+use crate::db::{AnyConnection, Kind};
+use calendar::{idle_days, week_start, window_start};
+use queries::{CohortRow, Cutoffs, RecentRow, UserTotals, Windows};
+use stats::{Distribution, ratio};
+
+/// Days in the frequency window.
+pub const FREQUENCY_DAYS: i64 = 28;
+/// Days in the daily-active series.
+pub const DAILY_DAYS: i64 = 90;
+/// Weekly signup cohorts in the grid.
+pub const COHORT_WEEKS: i64 = 12;
+/// Most users listed as rotting.
+pub const ROTTING_LIMIT: i64 = 100;
+
+/// Computes the report as of `now`, from one consistent view of the database.
+pub fn compute(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    thresholds: &Thresholds,
+) -> QueryResult<Report> {
+    conn.transaction(|conn| {
+        if conn.kind() == Kind::Postgres {
+            // One snapshot for every query, so the figures agree with each other.
+            conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        compute_in(conn, now, thresholds)
+    })
+}
+
+fn compute_in(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    thresholds: &Thresholds,
+) -> QueryResult<Report> {
+    let at = now.naive_utc();
+    let today = at.date();
+
+    let totals = queries::user_totals(conn, &cutoffs(at, thresholds))?;
+    let recent = queries::recent_activity(conn, &windows(today))?;
+    let first_day = window_start(today, DAILY_DAYS);
+    let daily = queries::daily_active(conn, first_day, today)?;
+    let daily_active = fill_days(first_day, DAILY_DAYS, &daily);
+    let cohorts = cohorts(conn, at)?;
+    let rotting = queries::rotting_users(
+        conn,
+        at - thresholds.at_risk,
+        at - thresholds.lost,
+        ROTTING_LIMIT,
+    )?;
+
+    Ok(Report {
+        generated_at: now,
+        users: user_counts(&totals),
+        active: active(&recent, &daily_active),
+        frequency: frequency(&recent),
+        segments: segments(&totals),
+        daily_active,
+        cohorts,
+        rotting_users: rotting
+            .into_iter()
+            .map(|row| rotting_user(at, row))
+            .collect(),
+    })
+}
+
+fn cutoffs(at: NaiveDateTime, thresholds: &Thresholds) -> Cutoffs {
+    Cutoffs {
+        signups_7d: at - TimeDelta::days(7),
+        signups_30d: at - TimeDelta::days(30),
+        at_risk: at - thresholds.at_risk,
+        rotting: at - thresholds.rotting,
+        lost: at - thresholds.lost,
+    }
+}
+
+fn windows(today: NaiveDate) -> Windows {
+    Windows {
+        week: window_start(today, 7),
+        frequency: window_start(today, FREQUENCY_DAYS),
+        month: window_start(today, 30),
+        today,
+    }
+}
+
+fn user_counts(totals: &UserTotals) -> UserCounts {
+    UserCounts {
+        total: totals.total,
+        signups_7d: totals.signups_7d,
+        signups_30d: totals.signups_30d,
+    }
+}
+
+fn segments(totals: &UserTotals) -> Segments {
+    Segments {
+        active: totals.active,
+        at_risk: totals.at_risk,
+        rotting: totals.rotting,
+        lost: totals.lost,
+        never_seen: totals.never_seen,
+    }
+}
+
+fn active(recent: &[RecentRow], daily: &[DayCount]) -> Active {
+    let day = daily.last().map_or(0, |d| d.users);
+    let month: i64 = recent.iter().map(|r| r.users).sum();
+    let week = recent
+        .iter()
+        .filter(|r| r.in_week == 1)
+        .map(|r| r.users)
+        .sum();
+    Active {
+        day,
+        week,
+        month,
+        stickiness: ratio(day, month),
+    }
+}
+
+fn frequency(recent: &[RecentRow]) -> Frequency {
+    let distribution = Distribution::new(recent.iter().map(|r| (r.days, r.users)));
+    Frequency {
+        window_days: FREQUENCY_DAYS,
+        active_users: distribution.users(),
+        mean_active_days: distribution.mean(),
+        median_active_days: distribution.median(),
+        histogram: distribution.histogram(),
+    }
+}
+
+/// One entry per day from `first`, `days` long, with 0 where `counts` has none.
+pub fn fill_days(first: NaiveDate, days: i64, counts: &[(NaiveDate, i64)]) -> Vec<DayCount> {
+    (0..days)
+        .map(|offset| {
+            let day = first + TimeDelta::days(offset);
+            let users = counts
+                .iter()
+                .find(|(d, _)| *d == day)
+                .map_or(0, |(_, n)| *n);
+            DayCount { day, users }
+        })
+        .collect()
+}
+
+fn cohorts(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<Vec<Cohort>> {
+    let first_monday = week_start(at.date()) - TimeDelta::weeks(COHORT_WEEKS - 1);
+    let sizes = queries::cohort_sizes(conn, first_monday, at)?;
+    let visits = queries::cohort_visits(conn, first_monday, at)?;
+    Ok(build_cohorts(first_monday, &sizes, &visits))
+}
+
+/// Arranges the cohort counts: cohort `i` has one retention figure per week that has
+/// begun since its signup week.
+pub fn build_cohorts(
+    first_monday: NaiveDate,
+    sizes: &[CohortRow],
+    visits: &[CohortRow],
+) -> Vec<Cohort> {
+    (0..COHORT_WEEKS)
+        .map(|cohort| {
+            let size = sizes
+                .iter()
+                .filter(|r| r.cohort == cohort)
+                .map(|r| r.users)
+                .sum();
+            let retained = (cohort..COHORT_WEEKS)
+                .map(|week| {
+                    let seen = visits
+                        .iter()
+                        .filter(|r| r.cohort == cohort && r.week == week)
+                        .map(|r| r.users)
+                        .sum();
+                    ratio(seen, size)
+                })
+                .collect();
+            Cohort {
+                week: first_monday + TimeDelta::weeks(cohort),
+                size,
+                retained,
+            }
+        })
+        .collect()
+}
+
+fn rotting_user(at: NaiveDateTime, row: queries::RottingRow) -> RottingUser {
+    RottingUser {
+        idle_days: idle_days(at, row.last_seen),
+        email: row.email,
+        created_at: row.created_at.and_utc(),
+        last_seen: row.last_seen.and_utc(),
+        visit_days: row.visit_days,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn row(cohort: i64, week: i64, users: i64) -> CohortRow {
+        CohortRow {
+            cohort,
+            week,
+            users,
+        }
+    }
+
+    #[test]
+    fn missing_days_are_filled_with_zero() {
+        let first = date(2026, 2, 27);
+
+        let days = fill_days(first, 3, &[(date(2026, 3, 1), 4)]);
+
+        let users: Vec<i64> = days.iter().map(|d| d.users).collect();
+        assert_eq!(users, [0, 0, 4]);
+        assert_eq!(days[2].day, date(2026, 3, 1));
+    }
+
+    #[test]
+    fn each_cohort_lists_the_weeks_that_have_begun() {
+        let first = date(2026, 1, 5);
+        let sizes = [row(0, 0, 4), row(11, 0, 2)];
+        let visits = [row(0, 0, 4), row(0, 2, 1), row(11, 11, 1)];
+
+        let cohorts = build_cohorts(first, &sizes, &visits);
+
+        assert_eq!(cohorts.len(), 12);
+        assert_eq!(cohorts[0].week, first);
+        assert_eq!(cohorts[0].retained.len(), 12);
+        assert_eq!(&cohorts[0].retained[..3], [1.0, 0.0, 0.25]);
+        assert_eq!(cohorts[11].week, date(2026, 3, 23));
+        assert_eq!(cohorts[11].retained, [0.5]);
+        assert_eq!(cohorts[5].size, 0);
+        assert!(cohorts[5].retained.iter().all(|r| *r == 0.0));
+    }
+}

@@ -27,6 +27,8 @@ enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Fill the database with a synthetic population and its visit history.
+    Demo(crate::demo::DemoArgs),
 }
 
 impl Cli {
@@ -51,6 +53,7 @@ impl Cli {
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => serve(config),
             Command::Migrate => migrate(&config),
+            Command::Demo(args) => crate::demo::execute(&config, args),
         }
     }
 }

@@ -179,7 +179,7 @@ impl TestContext {
         let app = Application::build_with_clock(config, Arc::new(clock.clone()))
             .await
             .expect("the app failed to start");
-        self.start(app, database_url)
+        self.start(app, database_url, clock)
     }
 
     /// Takes over an app built by the test, so that it is stopped when the test ends.
@@ -188,7 +188,7 @@ impl TestContext {
         tokio::spawn(app.run_until_stopped());
     }
 
-    fn start(&self, app: Application, database_url: &str) -> TestApp {
+    fn start(&self, app: Application, database_url: &str, clock: ManualClock) -> TestApp {
         let port = app.port();
         let migrations_applied = app.migrations_applied().to_vec();
         self.servers.lock().unwrap().push(app.handle());
@@ -201,6 +201,7 @@ impl TestContext {
             database_url: database_url.to_owned(),
             pool,
             migrations_applied,
+            clock,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -239,6 +240,8 @@ pub struct TestApp {
     /// A pool of the test's own, for arranging and checking rows directly.
     pub pool: Pool,
     pub migrations_applied: Vec<String>,
+    /// The clock the app reads; tests move it instead of sleeping.
+    pub clock: ManualClock,
     pub client: reqwest::Client,
 }
 

@@ -17,9 +17,11 @@ use crate::db::{self, DbError, Pool};
 /// The oldest report a request may be answered with.
 pub const MAX_AGE: TimeDelta = TimeDelta::seconds(60);
 
-/// How often the background task recomputes; with the computation's own time this keeps
-/// every report served well under [`MAX_AGE`].
-const REFRESH_EVERY: Duration = Duration::from_secs(30);
+/// The longest pause between two background computations.
+const LONGEST_PAUSE: Duration = Duration::from_secs(30);
+
+/// Room left for a computation that runs slower than the one before it.
+const SAFETY_MARGIN: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -91,7 +93,8 @@ impl ReportCache {
         self.recompute().await
     }
 
-    /// Recomputes every [`REFRESH_EVERY`] from now on, until the cache is dropped.
+    /// Recomputes from now on, often enough that the cached report never reaches
+    /// [`MAX_AGE`], until the cache is dropped.
     pub fn spawn_refresher(&self) {
         let weak = Arc::downgrade(&self.inner);
         tokio::spawn(refresh_while_alive(weak));
@@ -143,14 +146,45 @@ async fn refresh_while_alive(weak: Weak<Inner>) {
             return;
         };
         let cache = ReportCache { inner };
-        if let Err(err) = cache.refresh().await {
-            tracing::warn!(
-                error = %crate::error::error_chain(&err),
-                "the engagement report could not be refreshed"
-            );
-        }
+        let pause = match cache.refresh().await {
+            Ok(snapshot) => pause_after(snapshot.took),
+            Err(err) => {
+                tracing::warn!(
+                    error = %crate::error::error_chain(&err),
+                    "the engagement report could not be refreshed"
+                );
+                LONGEST_PAUSE
+            }
+        };
         drop(cache);
 
-        tokio::time::sleep(REFRESH_EVERY).await;
+        tokio::time::sleep(pause).await;
+    }
+}
+
+/// How long to wait before the next computation, given that the last one took `took`.
+///
+/// A report is served until the next one is ready, so the oldest served is about two
+/// computations and one pause old; the pause keeps that under [`MAX_AGE`] with a margin.
+fn pause_after(took: Duration) -> Duration {
+    let max_age = MAX_AGE.to_std().unwrap_or(LONGEST_PAUSE);
+    max_age
+        .saturating_sub(took * 2)
+        .saturating_sub(SAFETY_MARGIN)
+        .clamp(Duration::from_secs(1), LONGEST_PAUSE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slower_computation_makes_a_shorter_pause() {
+        assert_eq!(pause_after(Duration::from_millis(100)), LONGEST_PAUSE);
+        assert_eq!(
+            pause_after(Duration::from_secs(15)),
+            Duration::from_secs(20)
+        );
+        assert_eq!(pause_after(Duration::from_secs(40)), Duration::from_secs(1));
     }
 }

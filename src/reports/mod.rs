@@ -9,6 +9,7 @@ pub mod calendar;
 mod model;
 mod queries;
 pub mod stats;
+mod tally;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use diesel::Connection as _;
@@ -21,9 +22,10 @@ pub use model::{Active, Cohort, DayCount, Frequency, Report, RottingUser, Segmen
 
 use crate::config::Thresholds;
 use crate::db::{AnyConnection, Kind};
-use calendar::{idle_days, week_start, window_start};
-use queries::{CohortRow, Cutoffs, RecentRow, UserTotals, Windows};
-use stats::{Distribution, ratio};
+use calendar::{idle_days, window_start};
+use queries::{Cutoffs, UserTotals};
+use stats::ratio;
+use tally::Tally;
 
 /// Days in the frequency window.
 pub const FREQUENCY_DAYS: i64 = 28;
@@ -58,11 +60,11 @@ fn compute_in(
     let today = at.date();
 
     let totals = queries::user_totals(conn, &cutoffs(at, thresholds))?;
-    let recent = queries::recent_activity(conn, &windows(today))?;
+    let tally = tally_visits(conn, at)?;
     let first_day = window_start(today, DAILY_DAYS);
-    let daily = queries::daily_active(conn, first_day, today)?;
-    let daily_active = fill_days(first_day, DAILY_DAYS, &daily);
-    let cohorts = cohorts(conn, at)?;
+    let daily_active = fill_days(first_day, DAILY_DAYS, &tally.daily());
+    let (sizes, seen) = tally.cohorts();
+    let cohorts = build_cohorts(tally.first_monday, sizes, seen);
     let rotting = queries::rotting_users(
         conn,
         at - thresholds.at_risk,
@@ -73,8 +75,8 @@ fn compute_in(
     Ok(Report {
         generated_at: now,
         users: user_counts(&totals),
-        active: active(&recent, &daily_active),
-        frequency: frequency(&recent),
+        active: active(&tally, &daily_active),
+        frequency: frequency(&tally),
         segments: segments(&totals),
         daily_active,
         cohorts,
@@ -85,6 +87,31 @@ fn compute_in(
     })
 }
 
+/// Users per slice when reading the visits; bounds the rows held at once.
+const ID_SLICE: i64 = 50_000;
+
+/// Feeds every user's recent visits to a [`Tally`], one slice of ids at a time.
+fn tally_visits(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<Tally> {
+    let mut tally = Tally::new(at.date());
+    let (lowest, highest) = queries::id_range(conn)?;
+    let (Some(lowest), Some(highest)) = (lowest, highest) else {
+        return Ok(tally);
+    };
+
+    let mut low = lowest;
+    while low <= highest {
+        let high = low.saturating_add(ID_SLICE - 1);
+        let signups = queries::signups(conn, (low, high), tally.first_signup(), at)?;
+        let visits = queries::visits(conn, (low, high), tally.first_day, at.date())?;
+        tally.add(&signups, &visits);
+        match high.checked_add(1) {
+            Some(next) => low = next,
+            None => break,
+        }
+    }
+    Ok(tally)
+}
+
 fn cutoffs(at: NaiveDateTime, thresholds: &Thresholds) -> Cutoffs {
     Cutoffs {
         signups_7d: at - TimeDelta::days(7),
@@ -92,15 +119,6 @@ fn cutoffs(at: NaiveDateTime, thresholds: &Thresholds) -> Cutoffs {
         at_risk: at - thresholds.at_risk,
         rotting: at - thresholds.rotting,
         lost: at - thresholds.lost,
-    }
-}
-
-fn windows(today: NaiveDate) -> Windows {
-    Windows {
-        week: window_start(today, 7),
-        frequency: window_start(today, FREQUENCY_DAYS),
-        month: window_start(today, 30),
-        today,
     }
 }
 
@@ -122,14 +140,9 @@ fn segments(totals: &UserTotals) -> Segments {
     }
 }
 
-fn active(recent: &[RecentRow], daily: &[DayCount]) -> Active {
+fn active(tally: &Tally, daily: &[DayCount]) -> Active {
     let day = daily.last().map_or(0, |d| d.users);
-    let month: i64 = recent.iter().map(|r| r.users).sum();
-    let week = recent
-        .iter()
-        .filter(|r| r.in_week == 1)
-        .map(|r| r.users)
-        .sum();
+    let (week, month) = tally.week_and_month();
     Active {
         day,
         week,
@@ -138,8 +151,8 @@ fn active(recent: &[RecentRow], daily: &[DayCount]) -> Active {
     }
 }
 
-fn frequency(recent: &[RecentRow]) -> Frequency {
-    let distribution = Distribution::new(recent.iter().map(|r| (r.days, r.users)));
+fn frequency(tally: &Tally) -> Frequency {
+    let distribution = tally.frequency();
     Frequency {
         window_days: FREQUENCY_DAYS,
         active_users: distribution.users(),
@@ -163,42 +176,21 @@ pub fn fill_days(first: NaiveDate, days: i64, counts: &[(NaiveDate, i64)]) -> Ve
         .collect()
 }
 
-fn cohorts(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<Vec<Cohort>> {
-    let first_monday = week_start(at.date()) - TimeDelta::weeks(COHORT_WEEKS - 1);
-    let sizes = queries::cohort_sizes(conn, first_monday, at)?;
-    let visits = queries::cohort_visits(conn, first_monday, at)?;
-    Ok(build_cohorts(first_monday, &sizes, &visits))
-}
-
 /// Arranges the cohort counts: cohort `i` has one retention figure per week that has
 /// begun since its signup week.
 pub fn build_cohorts(
     first_monday: NaiveDate,
-    sizes: &[CohortRow],
-    visits: &[CohortRow],
+    sizes: &[i64; COHORT_WEEKS as usize],
+    seen: &[[i64; COHORT_WEEKS as usize]; COHORT_WEEKS as usize],
 ) -> Vec<Cohort> {
-    (0..COHORT_WEEKS)
-        .map(|cohort| {
-            let size = sizes
+    (0..COHORT_WEEKS as usize)
+        .map(|cohort| Cohort {
+            week: first_monday + TimeDelta::weeks(cohort as i64),
+            size: sizes[cohort],
+            retained: seen[cohort][cohort..]
                 .iter()
-                .filter(|r| r.cohort == cohort)
-                .map(|r| r.users)
-                .sum();
-            let retained = (cohort..COHORT_WEEKS)
-                .map(|week| {
-                    let seen = visits
-                        .iter()
-                        .filter(|r| r.cohort == cohort && r.week == week)
-                        .map(|r| r.users)
-                        .sum();
-                    ratio(seen, size)
-                })
-                .collect();
-            Cohort {
-                week: first_monday + TimeDelta::weeks(cohort),
-                size,
-                retained,
-            }
+                .map(|n| ratio(*n, sizes[cohort]))
+                .collect(),
         })
         .collect()
 }
@@ -221,14 +213,6 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
-    fn row(cohort: i64, week: i64, users: i64) -> CohortRow {
-        CohortRow {
-            cohort,
-            week,
-            users,
-        }
-    }
-
     #[test]
     fn missing_days_are_filled_with_zero() {
         let first = date(2026, 2, 27);
@@ -243,10 +227,12 @@ mod tests {
     #[test]
     fn each_cohort_lists_the_weeks_that_have_begun() {
         let first = date(2026, 1, 5);
-        let sizes = [row(0, 0, 4), row(11, 0, 2)];
-        let visits = [row(0, 0, 4), row(0, 2, 1), row(11, 11, 1)];
+        let mut sizes = [0; 12];
+        let mut seen = [[0; 12]; 12];
+        (sizes[0], sizes[11]) = (4, 2);
+        (seen[0][0], seen[0][2], seen[11][11]) = (4, 1, 1);
 
-        let cohorts = build_cohorts(first, &sizes, &visits);
+        let cohorts = build_cohorts(first, &sizes, &seen);
 
         assert_eq!(cohorts.len(), 12);
         assert_eq!(cohorts[0].week, first);

@@ -2,16 +2,16 @@
 //! users there are: the database counts, Rust only arranges the answers.
 //!
 //! Plain SQL with `$n` placeholders runs on both backends (SQLite numbers named
-//! parameters by first appearance, so each placeholder appears once, in order). Only the
-//! week arithmetic of the cohorts differs between the two and is written per backend.
+//! parameters by first appearance, so each placeholder appears once, in order). The
+//! visits are read a slice of users at a time and counted in [`super::tally`].
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::count_star;
+use diesel::dsl::{max, min};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Text, Timestamp};
+use diesel::sql_types::{BigInt, Text, Timestamp};
 
-use crate::db::schema::user_visits;
-use crate::db::{AnyConnection, Kind};
+use crate::db::AnyConnection;
+use crate::db::schema::{user_visits, users};
 
 /// Everything the report counts over `users`, in one pass so the segments add up.
 #[derive(Debug, Clone, Copy, QueryableByName)]
@@ -69,135 +69,41 @@ pub fn user_totals(conn: &mut AnyConnection, cut: &Cutoffs) -> QueryResult<UserT
         .get_result(conn)
 }
 
-/// Users seen in the 30-day window, grouped by how many of the last 28 days they were
-/// seen on and whether they were seen in the last 7.
-#[derive(Debug, Clone, Copy, QueryableByName)]
-pub struct RecentRow {
-    #[diesel(sql_type = BigInt)]
-    pub days: i64,
-    #[diesel(sql_type = BigInt)]
-    pub in_week: i64,
-    #[diesel(sql_type = BigInt)]
-    pub users: i64,
+/// The lowest and highest user ids, both `None` when there are no users.
+pub fn id_range(conn: &mut AnyConnection) -> QueryResult<(Option<i64>, Option<i64>)> {
+    users::table
+        .select((min(users::id), max(users::id)))
+        .get_result(conn)
 }
 
-/// The first day of each window the recent activity looks at; all end today.
-#[derive(Debug, Clone, Copy)]
-pub struct Windows {
-    pub week: NaiveDate,
-    pub frequency: NaiveDate,
-    pub month: NaiveDate,
-    pub today: NaiveDate,
-}
-
-const RECENT_ACTIVITY: &str = "\
-SELECT CAST(w.recent AS BIGINT) AS days,
-  CAST(CASE WHEN w.last_day >= $1 THEN 1 ELSE 0 END AS BIGINT) AS in_week,
-  COUNT(*) AS users
-FROM (SELECT user_id, MAX(visited_on) AS last_day,
-        SUM(CASE WHEN visited_on >= $2 THEN 1 ELSE 0 END) AS recent
-      FROM user_visits
-      WHERE visited_on >= $3 AND visited_on <= $4
-      GROUP BY user_id) w
-GROUP BY 1, 2";
-
-pub fn recent_activity(conn: &mut AnyConnection, w: &Windows) -> QueryResult<Vec<RecentRow>> {
-    diesel::sql_query(RECENT_ACTIVITY)
-        .bind::<Date, _>(w.week)
-        .bind::<Date, _>(w.frequency)
-        .bind::<Date, _>(w.month)
-        .bind::<Date, _>(w.today)
+/// Users with an id in `low..=high` who signed up from `since` to `now`.
+pub fn signups(
+    conn: &mut AnyConnection,
+    (low, high): (i64, i64),
+    since: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<(i64, NaiveDateTime)>> {
+    users::table
+        .filter(users::id.between(low, high))
+        .filter(users::created_at.ge(since))
+        .filter(users::created_at.le(now))
+        .select((users::id, users::created_at))
         .load(conn)
 }
 
-/// Users seen on each day from `first` to `last`; days nobody was seen are missing.
-pub fn daily_active(
+/// Visits from `first` to `last` of users with an id in `low..=high`, in key order.
+pub fn visits(
     conn: &mut AnyConnection,
+    (low, high): (i64, i64),
     first: NaiveDate,
     last: NaiveDate,
-) -> QueryResult<Vec<(NaiveDate, i64)>> {
+) -> QueryResult<Vec<(i64, NaiveDate)>> {
     user_visits::table
+        .filter(user_visits::user_id.between(low, high))
         .filter(user_visits::visited_on.ge(first))
         .filter(user_visits::visited_on.le(last))
-        .group_by(user_visits::visited_on)
-        .select((user_visits::visited_on, count_star()))
-        .order(user_visits::visited_on)
-        .load(conn)
-}
-
-/// `users` of signup week `cohort` (weeks counted from the first cohort's Monday) seen in
-/// week `week`; for the sizes, `week` is 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]
-pub struct CohortRow {
-    #[diesel(sql_type = BigInt)]
-    pub cohort: i64,
-    #[diesel(sql_type = BigInt)]
-    pub week: i64,
-    #[diesel(sql_type = BigInt)]
-    pub users: i64,
-}
-
-/// Whole weeks from `first_monday` to the day in `day_sql`, in the backend's dialect.
-/// The date is one the report formats itself, never user input.
-fn week_index(kind: Kind, day_sql: &str, first_monday: NaiveDate) -> String {
-    let first = first_monday.format("%Y-%m-%d");
-    match kind {
-        Kind::Postgres => format!("CAST((({day_sql}) - DATE '{first}') / 7 AS BIGINT)"),
-        Kind::Sqlite => {
-            format!(
-                "CAST(CAST(julianday({day_sql}) - julianday('{first}') AS INTEGER) / 7 AS BIGINT)"
-            )
-        }
-    }
-}
-
-fn signup_day_sql(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Postgres => "CAST(u.created_at AS DATE)",
-        Kind::Sqlite => "substr(u.created_at, 1, 10)",
-    }
-}
-
-/// How many users signed up in each week since `first_monday` (until `now`).
-pub fn cohort_sizes(
-    conn: &mut AnyConnection,
-    first_monday: NaiveDate,
-    now: NaiveDateTime,
-) -> QueryResult<Vec<CohortRow>> {
-    let kind = conn.kind();
-    let cohort = week_index(kind, signup_day_sql(kind), first_monday);
-    let sql = format!(
-        "SELECT {cohort} AS cohort, CAST(0 AS BIGINT) AS week, COUNT(*) AS users \
-         FROM users u WHERE u.created_at >= $1 AND u.created_at <= $2 GROUP BY 1"
-    );
-    diesel::sql_query(sql)
-        .bind::<Timestamp, _>(crate::reports::calendar::day_start(first_monday))
-        .bind::<Timestamp, _>(now)
-        .load(conn)
-}
-
-/// For each signup week since `first_monday` and each later week, how many of that
-/// week's users were seen in it.
-pub fn cohort_visits(
-    conn: &mut AnyConnection,
-    first_monday: NaiveDate,
-    now: NaiveDateTime,
-) -> QueryResult<Vec<CohortRow>> {
-    let kind = conn.kind();
-    let cohort = week_index(kind, signup_day_sql(kind), first_monday);
-    let week = week_index(kind, "v.visited_on", first_monday);
-    let sql = format!(
-        "SELECT {cohort} AS cohort, {week} AS week, COUNT(DISTINCT v.user_id) AS users \
-         FROM users u JOIN user_visits v ON v.user_id = u.id \
-         WHERE u.created_at >= $1 AND u.created_at <= $2 \
-           AND v.visited_on >= $3 AND v.visited_on <= $4 \
-         GROUP BY 1, 2"
-    );
-    diesel::sql_query(sql)
-        .bind::<Timestamp, _>(crate::reports::calendar::day_start(first_monday))
-        .bind::<Timestamp, _>(now)
-        .bind::<Date, _>(first_monday)
-        .bind::<Date, _>(now.date())
+        .order((user_visits::user_id, user_visits::visited_on))
+        .select((user_visits::user_id, user_visits::visited_on))
         .load(conn)
 }
 

@@ -2,15 +2,18 @@
 # Measures the engagement report on an existing database: serves it with the release
 # binary, waits for the first computation, then times GET /admin/report.json.
 #
-#   DATABASE_URL=sqlite://pulse.db scripts/measure-report.sh [requests] [port]
+#   DATABASE_URL=sqlite://pulse.db scripts/measure-report.sh [requests] [port] [pause]
 #
 # Prints how long the full computations took (from the server's log) and the median,
-# 90th percentile and slowest response of `requests` sequential requests.
+# 90th percentile and slowest response of `requests` sequential requests, `pause`
+# seconds apart (0 by default; spread them over a minute to include a background
+# recomputation). Then times one /admin page and one full /admin/users.csv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 requests="${1:-100}"
 port="${2:-18080}"
+pause="${3:-0}"
 binary=target/release/pulse
 : "${DATABASE_URL:?set DATABASE_URL to the database to measure}"
 [[ -x "$binary" ]] || { echo "build first: cargo build --release" >&2; exit 1; }
@@ -33,6 +36,7 @@ echo "first request (waits for the start-up computation): ${first} s"
 times="$(mktemp)"
 for _ in $(seq "$requests"); do
     curl -fsS -o /dev/null -w '%{time_total}\n' "$base/admin/report.json" >>"$times"
+    sleep "$pause"
 done
 
 grep -o 'engagement report computed in [0-9]* ms' "$log" \
@@ -45,3 +49,7 @@ sort -n "$times" | awk -v n="$requests" '
             n, median, t[int(n * 0.9)], t[n]
     }'
 rm -f "$times"
+
+curl -fsS -o /dev/null -w 'GET /admin: %{time_total} s\n' "$base/admin"
+curl -fsS -o /dev/null -w 'GET /admin/users.csv: %{time_total} s, %{size_download} bytes\n' \
+    "$base/admin/users.csv"

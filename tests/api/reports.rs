@@ -485,3 +485,58 @@ pub async fn the_admin_page_answers_the_three_questions(ctx: TestContext) {
     );
     assert!(!page.contains("<b>bold</b>"));
 }
+
+pub async fn rotting_users_are_at_risk_or_rotting_and_at_most_100(ctx: TestContext) {
+    let app = ctx.spawn_app().await;
+    let second = TimeDelta::seconds(1);
+    let with = |email: &str, idle: TimeDelta, visits: &[i64]| Person {
+        last_seen: Some(now(&app) - idle),
+        ..person(&app, email).seen_days_ago(&app, visits)
+    };
+    let mut people = vec![
+        with(
+            "active@example.test",
+            TimeDelta::days(7) - second,
+            &[100, 101, 102, 103, 104],
+        ),
+        with("at-risk@example.test", TimeDelta::days(7), &[60, 61]),
+        with("rotting@example.test", TimeDelta::days(90) - second, &[95]),
+        with(
+            "lost@example.test",
+            TimeDelta::days(90),
+            &[100, 101, 102, 103, 104],
+        ),
+    ];
+    people.extend((0..99).map(|i| {
+        with(
+            &format!("quiet{i:02}@example.test"),
+            TimeDelta::days(10) + TimeDelta::hours(i),
+            &[],
+        )
+    }));
+    insert(&app, people).await;
+
+    let report = report(&app).await;
+
+    let listed = report["rotting_users"].as_array().unwrap();
+    let emails: Vec<&str> = listed
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed.len(), 100);
+    assert_eq!(
+        emails[..3],
+        [
+            "at-risk@example.test",
+            "rotting@example.test",
+            "quiet98@example.test"
+        ]
+    );
+    assert_eq!(
+        emails[99], "quiet01@example.test",
+        "the least idle one is left out"
+    );
+    assert_eq!(listed[1]["idle_days"], 89);
+    assert_eq!(report["segments"]["at_risk"], 100);
+    assert_eq!(report["segments"]["rotting"], 1);
+}

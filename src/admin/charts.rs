@@ -29,6 +29,8 @@ pub struct Bar {
 pub struct Tick {
     pub x: String,
     pub text: String,
+    /// SVG `text-anchor`: labels at the chart's edges align inwards so none is cut off.
+    pub anchor: &'static str,
 }
 
 /// Room under the baseline for tick labels, and above the bars for the scale.
@@ -66,10 +68,7 @@ pub fn bar_chart(
         .iter()
         .enumerate()
         .filter(|(i, _)| tick_every > 0 && (i % tick_every == 0 || *i == values.len() - 1))
-        .map(|(i, (name, _))| Tick {
-            x: fixed((i as f64 + 0.5) * slot),
-            text: name.clone(),
-        })
+        .map(|(i, (name, _))| tick(i, values.len(), slot, name))
         .collect();
 
     BarChart {
@@ -79,6 +78,26 @@ pub fn bar_chart(
         bars,
         ticks,
         scale_max,
+    }
+}
+
+/// Bars narrower than this get their first and last labels aligned to the edges.
+const NARROW: f64 = 40.0;
+
+fn tick(index: usize, count: usize, slot: f64, name: &str) -> Tick {
+    let (x, anchor) = if slot >= NARROW {
+        ((index as f64 + 0.5) * slot, "middle")
+    } else if index == 0 {
+        (0.0, "start")
+    } else if index + 1 == count {
+        (count as f64 * slot, "end")
+    } else {
+        ((index as f64 + 0.5) * slot, "middle")
+    };
+    Tick {
+        x: fixed(x),
+        text: name.to_owned(),
+        anchor,
     }
 }
 
@@ -117,6 +136,9 @@ mod tests {
         let chart = bar_chart(100, 100, &values, 2, |_, _| String::new());
 
         let texts: Vec<&str> = chart.ticks.iter().map(|t| t.text.as_str()).collect();
+        let anchors: Vec<&str> = chart.ticks.iter().map(|t| t.anchor).collect();
         assert_eq!(texts, ["0", "2", "4"]);
+        assert_eq!(anchors, ["start", "middle", "end"], "20 px bars are narrow");
+        assert_eq!(chart.ticks[2].x, "100.0");
     }
 }

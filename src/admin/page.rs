@@ -15,7 +15,12 @@ pub struct ReportPage<'a> {
     pub generated: String,
     pub figures: Vec<(&'static str, String)>,
     pub daily_chart: BarChart,
+    pub daily_scale: String,
+    pub daily_rows: Vec<(String, String)>,
     pub frequency_chart: BarChart,
+    pub frequency_scale: String,
+    pub histogram_rows: Vec<(&'static str, String)>,
+    pub active_users: String,
     pub mean: String,
     pub median: String,
     pub segments: Vec<SegmentLine>,
@@ -54,11 +59,28 @@ pub struct RottingLine<'a> {
 impl<'a> ReportPage<'a> {
     pub fn new(report: &'a Report, thresholds: &Thresholds) -> Self {
         let frequency = &report.frequency;
+        let daily_chart = daily_chart(report);
+        let daily_scale = count(daily_chart.scale_max);
+        let frequency_chart = frequency_chart(report);
+        let frequency_scale = count(frequency_chart.scale_max);
         Self {
             generated: minute(report.generated_at),
             figures: figures(report),
-            daily_chart: daily_chart(report),
-            frequency_chart: frequency_chart(report),
+            daily_chart,
+            daily_scale,
+            daily_rows: report
+                .daily_active
+                .iter()
+                .map(|d| (d.day.to_string(), count(d.users)))
+                .collect(),
+            frequency_chart,
+            frequency_scale,
+            histogram_rows: frequency
+                .histogram
+                .iter()
+                .map(|b| (b.days, count(b.users)))
+                .collect(),
+            active_users: count(frequency.active_users),
             mean: number(frequency.mean_active_days),
             median: number(frequency.median_active_days),
             segments: segment_lines(report, thresholds),

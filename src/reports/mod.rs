@@ -1,7 +1,8 @@
 //! The engagement figures: who is active, how often they come back, who is going quiet.
 //!
-//! [`compute`] asks the database for a few grouped counts and arranges them into a
-//! [`Report`] exactly as SPEC.md defines it. [`ReportCache`] keeps the latest report,
+//! [`compute`] asks the database for a few counts and the last 90 days of visits (read
+//! a slice of users at a time and counted in Rust) and arranges them into a [`Report`]
+//! exactly as SPEC.md defines it. [`ReportCache`] keeps the latest report,
 //! recomputed in the background, so that requests never wait for a full computation.
 
 mod cache;
@@ -36,18 +37,32 @@ pub const COHORT_WEEKS: i64 = 12;
 /// Most users listed as rotting.
 pub const ROTTING_LIMIT: i64 = 100;
 
+/// Users per slice when reading the visits; bounds the rows held at once.
+pub const SLICE_USERS: i64 = 50_000;
+
 /// Computes the report as of `now`, from one consistent view of the database.
 pub fn compute(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
     thresholds: &Thresholds,
 ) -> QueryResult<Report> {
+    compute_in_slices(conn, now, thresholds, SLICE_USERS)
+}
+
+/// [`compute`], reading the visits `slice_users` users at a time (at least one);
+/// tests use small slices to prove the figures do not depend on them.
+pub fn compute_in_slices(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    thresholds: &Thresholds,
+    slice_users: i64,
+) -> QueryResult<Report> {
     conn.transaction(|conn| {
         if conn.kind() == Kind::Postgres {
             // One snapshot for every query, so the figures agree with each other.
             conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
         }
-        compute_in(conn, now, thresholds)
+        compute_in(conn, now, thresholds, slice_users.max(1))
     })
 }
 
@@ -55,12 +70,13 @@ fn compute_in(
     conn: &mut AnyConnection,
     now: DateTime<Utc>,
     thresholds: &Thresholds,
+    slice_users: i64,
 ) -> QueryResult<Report> {
     let at = now.naive_utc();
     let today = at.date();
 
     let totals = queries::user_totals(conn, &cutoffs(at, thresholds))?;
-    let tally = tally_visits(conn, at)?;
+    let tally = tally_visits(conn, at, slice_users)?;
     let first_day = window_start(today, DAILY_DAYS);
     let daily_active = fill_days(first_day, DAILY_DAYS, &tally.daily());
     let (sizes, seen) = tally.cohorts();
@@ -87,11 +103,14 @@ fn compute_in(
     })
 }
 
-/// Users per slice when reading the visits; bounds the rows held at once.
-const ID_SLICE: i64 = 50_000;
-
-/// Feeds every user's recent visits to a [`Tally`], one slice of ids at a time.
-fn tally_visits(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<Tally> {
+/// Feeds every user's recent visits to a [`Tally`], one slice of users at a time.
+///
+/// Slices are cut by counting users, not ids, so gaps in the ids cost nothing.
+fn tally_visits(
+    conn: &mut AnyConnection,
+    at: NaiveDateTime,
+    slice_users: i64,
+) -> QueryResult<Tally> {
     let mut tally = Tally::new(at.date());
     let (lowest, highest) = queries::id_range(conn)?;
     let (Some(lowest), Some(highest)) = (lowest, highest) else {
@@ -100,7 +119,7 @@ fn tally_visits(conn: &mut AnyConnection, at: NaiveDateTime) -> QueryResult<Tall
 
     let mut low = lowest;
     while low <= highest {
-        let high = low.saturating_add(ID_SLICE - 1);
+        let high = queries::slice_end(conn, low, slice_users)?.unwrap_or(highest);
         let signups = queries::signups(conn, (low, high), tally.first_signup(), at)?;
         let visits = queries::visits(conn, (low, high), tally.first_day, at.date())?;
         tally.add(&signups, &visits);

@@ -76,6 +76,18 @@ pub fn id_range(conn: &mut AnyConnection) -> QueryResult<(Option<i64>, Option<i6
         .get_result(conn)
 }
 
+/// The id of the `count`th user from `low` on, in id order; `None` past the last.
+pub fn slice_end(conn: &mut AnyConnection, low: i64, count: i64) -> QueryResult<Option<i64>> {
+    users::table
+        .filter(users::id.ge(low))
+        .order(users::id)
+        .select(users::id)
+        .limit(1)
+        .offset(count - 1)
+        .first(conn)
+        .optional()
+}
+
 /// Users with an id in `low..=high` who signed up from `since` to `now`.
 pub fn signups(
     conn: &mut AnyConnection,

@@ -44,6 +44,7 @@ fn main() -> std::process::ExitCode {
         both reports::cohorts_group_signups_by_monday_weeks_and_count_returns,
         both reports::rotting_users_list_the_most_engaged_first_then_the_longest_idle,
         both reports::rotting_users_are_at_risk_or_rotting_and_at_most_100,
+        both reports::the_figures_do_not_depend_on_how_the_visits_are_sliced,
         both reports::users_csv_lists_every_user_with_visit_days_and_segment,
         both reports::the_admin_page_answers_the_three_questions,
         both demo::the_same_seed_makes_the_same_rows,

@@ -540,3 +540,34 @@ pub async fn rotting_users_are_at_risk_or_rotting_and_at_most_100(ctx: TestConte
     assert_eq!(report["segments"]["at_risk"], 100);
     assert_eq!(report["segments"]["rotting"], 1);
 }
+
+pub async fn the_figures_do_not_depend_on_how_the_visits_are_sliced(ctx: TestContext) {
+    let app = ctx.spawn_app().await;
+    let now = app.clock.now();
+    let options = pulse::demo::Options {
+        users: 500,
+        days: 120,
+        seed: 3,
+    };
+    app.db(move |conn| {
+        pulse::demo::run(conn, options, now.naive_utc(), &mut |_, _| {}).unwrap();
+        // Gaps in the ids, as deletions leave them.
+        diesel::delete(users::table.filter(users::id.gt(100).and(users::id.lt(180))))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+
+    let (whole, sliced) = app
+        .db(move |conn| {
+            let t = default_thresholds();
+            let whole = reports::compute(conn, now, &t).unwrap();
+            let sliced = reports::compute_in_slices(conn, now, &t, 7).unwrap();
+            (whole, sliced)
+        })
+        .await;
+
+    assert_eq!(whole.users.total, 421);
+    assert!(whole.active.month > 0 && whole.cohorts.iter().any(|c| c.size > 0));
+    assert_eq!(sliced, whole);
+}

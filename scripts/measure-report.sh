@@ -21,7 +21,17 @@ binary=target/release/pulse
 log="$(mktemp)"
 RUST_LOG=info PULSE_BIND="127.0.0.1:$port" "$binary" serve >"$log" 2>&1 &
 server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -f "$log"' EXIT
+finish() {
+    local status=$?
+    if ((status != 0)); then
+        echo "failed; the server's last lines:" >&2
+        tail -n 20 "$log" >&2
+    fi
+    kill "$server" 2>/dev/null
+    wait "$server" 2>/dev/null
+    rm -f "$log"
+}
+trap finish EXIT
 
 base="http://127.0.0.1:$port"
 until curl -fsS "$base/health" >/dev/null 2>&1; do

@@ -5,9 +5,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
-use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::startup::{Application, prepare_database};
+use crate::startup::{Application, open_migrated};
 use crate::telemetry;
 
 #[derive(Debug, Parser)]
@@ -27,6 +26,8 @@ enum Command {
     Serve,
     /// Apply pending migrations and exit.
     Migrate,
+    /// Fill the database with a synthetic population and its visit history.
+    Demo(crate::demo::DemoArgs),
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -70,6 +71,7 @@ impl Cli {
             Command::Serve => serve(config),
             Command::Migrate => migrate(&config),
             Command::User { action } => users::run(&config, action),
+            Command::Demo(args) => crate::demo::execute(&config, args),
         }
     }
 }
@@ -83,8 +85,7 @@ fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 fn migrate(config: &Config) -> anyhow::Result<()> {
-    let prepared = prepare_database(config, &SystemClock)?;
-    let applied = prepared.migrations_applied;
+    let (_, applied) = open_migrated(config)?;
     if applied.is_empty() {
         println!("{}: up to date", config.database_url.describe());
     } else {
@@ -106,11 +107,10 @@ mod users {
     use crate::auth::validate;
     use crate::clock::{Clock as _, SystemClock};
     use crate::config::Config;
-    use crate::startup::prepare_database;
+    use crate::startup::open_migrated;
 
     pub(super) fn run(config: &Config, action: UserCommand) -> anyhow::Result<()> {
-        let prepared = prepare_database(config, &SystemClock)?;
-        let mut conn = prepared.pool.get().context("connecting to the database")?;
+        let (mut conn, _) = open_migrated(config)?;
         let now = SystemClock.now();
         match action {
             UserCommand::Create { email, admin } => {

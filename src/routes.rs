@@ -10,7 +10,7 @@ use actix_session::storage::CookieSessionStore;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use crate::{assets, auth, dashboard, home, tracking};
+use crate::{admin, assets, auth, dashboard, home, tracking};
 
 pub fn configure(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<CookieSessionStore>) {
     cfg.route("/health", web::get().to(home::health))
@@ -37,7 +37,13 @@ pub fn configure(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<Cooki
                     web::post().to(auth::pages::sign_out_everywhere),
                 )
                 .route("/dashboard", web::get().to(dashboard::show))
-                .service(web::scope("/admin").wrap(from_fn(auth::require_admin)))
+                .service(
+                    web::scope("/admin")
+                        .wrap(from_fn(auth::require_admin))
+                        .route("", web::get().to(admin::report_page))
+                        .route("/report.json", web::get().to(admin::report_json))
+                        .route("/users.csv", web::get().to(admin::users_csv)),
+                )
                 .default_service(web::to(home::not_found)),
         );
 }

@@ -24,6 +24,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, LastSeenInterval, SESSION_KEY_MIN_BYTES};
 use crate::db::{self, DbError, MigrationError, Pool};
 use crate::error::AppError;
+use crate::reports::ReportCache;
 use crate::tracking::{Recorder, RecorderWorker};
 use crate::web::AppState;
 use crate::{routes, telemetry};
@@ -80,6 +81,13 @@ pub fn prepare_database(
         migrations_applied,
         session_key,
     })
+}
+
+/// One migrated connection, for the commands that do one job and exit.
+pub fn open_migrated(config: &Config) -> Result<(db::AnyConnection, Vec<String>), StartupError> {
+    let mut conn = db::open(&config.database_url)?;
+    let applied = db::run_migrations(&mut conn)?;
+    Ok((conn, applied))
 }
 
 /// The key kept in the database, generated on first use, so that every instance on the
@@ -149,6 +157,8 @@ impl Application {
             LastSeenInterval::Off => TimeDelta::zero(),
         };
         let (recorder, recorder_worker) = Recorder::start(prepared.pool.clone(), interval);
+        let reports = ReportCache::new(prepared.pool.clone(), clock.clone(), config.thresholds);
+        reports.spawn_refresher();
         let state = web::Data::new(AppState {
             pool: prepared.pool,
             db_kind,
@@ -157,6 +167,7 @@ impl Application {
             passwords,
             login_throttle: Arc::new(LoginThrottle::default()),
             recorder: recorder.clone(),
+            reports,
         });
         let server = build_server(listener, state, prepared.session_key)
             .map_err(|source| StartupError::Bind { address, source })?;

@@ -11,6 +11,7 @@ use crate::auth::throttle::LoginThrottle;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{Kind, Pool};
+use crate::reports::ReportCache;
 use crate::tracking::Recorder;
 
 /// State shared by every worker.
@@ -23,6 +24,8 @@ pub struct AppState {
     pub passwords: Passwords,
     pub login_throttle: Arc<LoginThrottle>,
     pub recorder: Recorder,
+    /// The latest engagement report, refreshed in the background.
+    pub reports: ReportCache,
 }
 
 impl AppState {

@@ -220,6 +220,12 @@ fn apply_sqlite_pragmas(conn: &mut SqliteConnection) -> diesel::QueryResult<()> 
     )
 }
 
+/// One connection outside any pool, for short-lived commands: a pool's background
+/// threads could still be opening connections while such a process exits.
+pub fn open(url: &DatabaseUrl) -> Result<AnyConnection, DbError> {
+    Manager::new(url.clone()).open()
+}
+
 /// Checks the database once, then builds the pool.
 ///
 /// Connecting once first means a bad URL stops the start with the real reason at once,

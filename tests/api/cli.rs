@@ -63,3 +63,12 @@ pub async fn migrate_applies_the_migrations_and_exits(ctx: TestContext) {
     );
     assert!(second_out.contains("up to date"), "{second_out}");
 }
+
+pub async fn demo_refuses_zero_users_with_a_clear_message(_: TestContext) {
+    let output = pulse(&["demo", "--users", "0"], &[]).await;
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("--users must be between 1 and"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

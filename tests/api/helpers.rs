@@ -227,6 +227,7 @@ impl TestContext {
             migrations_applied,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .pool_idle_timeout(IDLE_CONNECTION_TIMEOUT)
                 .build()
                 .unwrap(),
         }
@@ -388,6 +389,10 @@ impl Drop for TestDatabase {
     }
 }
 
+/// Test clients drop idle connections before the server's 5 s keep-alive does, so a
+/// request never races the server closing the connection it reuses.
+const IDLE_CONNECTION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The password every test account gets unless a test says otherwise.
 pub const TEST_PASSWORD: &str = "correct horse battery staple";
 
@@ -407,6 +412,7 @@ impl Browser {
     pub fn new(address: &str) -> Self {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(IDLE_CONNECTION_TIMEOUT)
             .build()
             .unwrap();
         Browser {

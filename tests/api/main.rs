@@ -10,11 +10,13 @@ mod helpers;
 mod auth;
 mod browser;
 mod cli;
+mod demo;
 mod faults;
 mod health;
 mod instances;
 mod last_seen;
 mod pages;
+mod reports;
 mod schema;
 mod startup;
 
@@ -70,5 +72,23 @@ fn main() -> std::process::ExitCode {
         once cli::a_bad_setting_is_refused_naming_the_variable,
         once cli::help_lists_the_commands,
         both cli::migrate_applies_the_migrations_and_exits,
+        once cli::demo_refuses_zero_users_with_a_clear_message,
+        both reports::an_empty_database_reports_zeros_over_http,
+        both reports::rows_written_straight_into_the_tables_show_after_a_restart,
+        both reports::activity_windows_end_exactly_at_their_boundaries,
+        both reports::signups_count_the_last_7_and_30_times_24_hours,
+        both reports::an_idle_time_at_a_threshold_falls_in_the_older_segment,
+        both reports::frequency_gives_the_histogram_mean_and_median,
+        both reports::a_month_boundary_is_counted_in_calendar_days,
+        both reports::cohorts_group_signups_by_monday_weeks_and_count_returns,
+        both reports::rotting_users_list_the_most_engaged_first_then_the_longest_idle,
+        both reports::rotting_users_are_at_risk_or_rotting_and_at_most_100,
+        both reports::the_figures_do_not_depend_on_how_the_visits_are_sliced,
+        both reports::users_csv_lists_every_user_with_visit_days_and_segment,
+        both reports::the_admin_page_answers_the_three_questions,
+        both demo::the_same_seed_makes_the_same_rows,
+        both demo::another_seed_makes_another_population,
+        both demo::demo_users_are_consistent_and_can_not_sign_in,
+        both demo::the_demo_refuses_a_database_that_already_has_demo_users,
     ])
 }

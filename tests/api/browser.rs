@@ -9,6 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use pulse::clock::Clock as _;
 use serde_json::json;
 
 use crate::helpers::{TEST_PASSWORD, TestContext};
@@ -183,7 +184,8 @@ impl Chrome {
                 "const done = arguments[arguments.length - 1];
                  axe.run(document).then(result => done(result.violations
                      .filter(v => v.impact === 'serious' || v.impact === 'critical')
-                     .map(v => v.id + ': ' + v.help + ' (' + v.nodes.length + ')')));",
+                     .map(v => v.id + ': ' + v.help + ' at ' +
+                         v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '))));",
                 vec![],
             )
             .await
@@ -245,4 +247,70 @@ pub async fn a_visitor_registers_signs_out_and_signs_back_in(ctx: TestContext) {
     );
     assert_eq!(after_sign_out, "/");
     assert_eq!(after_sign_in, "/dashboard");
+}
+
+/// An administrator opens the engagement report of a believable population: both
+/// charts are drawn, the cohort grid and the rotting list are there, and the page
+/// passes axe-core at both widths.
+pub async fn the_administrator_sees_the_engagement_report_with_its_charts(ctx: TestContext) {
+    let app = ctx.spawn_app().await;
+    app.signed_in_user("admin@example.com").await;
+    let now = app.clock.now().naive_utc();
+    app.db(move |conn| {
+        let options = pulse::demo::Options {
+            users: 3_000,
+            days: 120,
+            seed: 7,
+        };
+        pulse::demo::run(conn, options, now, &mut |_, _| {}).unwrap();
+    })
+    .await;
+    app.clock.advance(chrono::TimeDelta::seconds(61));
+
+    let mut seen = Vec::new();
+    for width in [1440, 390] {
+        let chrome = Chrome::start(width).await;
+        sign_in(&chrome, &app.address, "admin@example.com").await;
+        chrome.goto(&format!("{}/admin", app.address)).await;
+        let charts = chrome
+            .client
+            .find_all(Locator::Css("figure.chart svg rect"))
+            .await
+            .unwrap();
+        let cohort_rows = chrome
+            .client
+            .find_all(Locator::Css("#quiet-heading ~ * table tr"))
+            .await;
+        let headings = chrome.text_of("main").await;
+        chrome
+            .assert_accessible(&format!("admin report at {width} px"))
+            .await;
+        chrome.screenshot("admin-report", width).await;
+        chrome.close().await;
+        seen.push((
+            charts.len(),
+            cohort_rows.map(|rows| rows.len()).unwrap_or(0),
+            headings,
+        ));
+    }
+
+    for (bars, rows, text) in seen {
+        assert!(bars > 90, "the charts have {bars} bars");
+        assert!(rows > 5, "the going-quiet tables have {rows} rows");
+        for heading in [
+            "How many are active",
+            "How often they come back",
+            "Who is going quiet",
+        ] {
+            assert!(text.contains(heading), "{heading} missing");
+        }
+    }
+}
+
+async fn sign_in(chrome: &Chrome, address: &str, email: &str) {
+    chrome.goto(&format!("{address}/login")).await;
+    chrome.fill("#email", email).await;
+    chrome.fill("#password", TEST_PASSWORD).await;
+    chrome.click("form.stacked button[type=submit]").await;
+    assert_eq!(chrome.wait_for_path("/dashboard").await, "/dashboard");
 }

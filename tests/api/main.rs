@@ -69,6 +69,7 @@ fn main() -> std::process::ExitCode {
         both faults::sigterm_finishes_requests_and_drains_the_recorder,
         sqlite faults::kill_9_under_load_leaves_sqlite_intact_and_loses_at_most_a_second,
         browser browser::a_visitor_registers_signs_out_and_signs_back_in,
+        browser browser::the_administrator_sees_the_engagement_report_with_its_charts,
         once cli::a_bad_setting_is_refused_naming_the_variable,
         once cli::help_lists_the_commands,
         both cli::migrate_applies_the_migrations_and_exits,

@@ -17,6 +17,9 @@ pub const MAX_FAILURES_PER_ADDRESS: u32 = 50;
 /// Entries kept per kind before the oldest are dropped.
 const CAPACITY: usize = 10_000;
 
+// FIXME: the counts are per instance, so N instances behind a load balancer allow N
+// times the attempts. A shared count needs a table (or a cache server) and a write per
+// failed attempt; the per-email limit still makes guessing slow, so it waits.
 #[derive(Debug, Default)]
 pub struct LoginThrottle {
     by_email: Mutex<Counter<String>>,

@@ -39,6 +39,10 @@ pub struct Snapshot {
     pub took: Duration,
 }
 
+// FIXME: every instance computes its own report, so N instances on one PostgreSQL do the
+// work N times, and the first request after a start waits for a full computation
+// (about 10 s at a million users). Sharing one computed report through the database
+// would fix both; at one or two instances the cost is acceptable.
 /// Shared by every worker; cloning is cheap.
 #[derive(Clone)]
 pub struct ReportCache {

@@ -14,6 +14,7 @@ pub mod error;
 pub mod home;
 pub mod layout;
 pub mod routes;
+pub mod sites;
 pub mod startup;
 pub mod telemetry;
 pub mod tracking;

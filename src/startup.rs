@@ -22,6 +22,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, LastSeenInterval, SESSION_KEY_MIN_BYTES};
 use crate::db::{self, DbError, MigrationError, Pool};
 use crate::error::AppError;
+use crate::sites::{EventWriter, EventWriterWorker, Salts};
 use crate::tracking::{Recorder, RecorderWorker};
 use crate::web::AppState;
 use crate::{routes, telemetry};
@@ -102,6 +103,8 @@ pub struct Application {
     migrations_applied: Vec<String>,
     recorder: Recorder,
     recorder_worker: RecorderWorker,
+    events: EventWriter,
+    events_worker: EventWriterWorker,
 }
 
 impl Application {
@@ -147,6 +150,7 @@ impl Application {
             LastSeenInterval::Off => TimeDelta::zero(),
         };
         let (recorder, recorder_worker) = Recorder::start(prepared.pool.clone(), interval);
+        let (events, events_worker) = EventWriter::start(prepared.pool.clone());
         let state = web::Data::new(AppState {
             pool: prepared.pool,
             db_kind,
@@ -155,6 +159,8 @@ impl Application {
             passwords,
             login_throttle: Arc::new(LoginThrottle::default()),
             recorder: recorder.clone(),
+            events: events.clone(),
+            salts: Arc::new(Salts::default()),
         });
         let server = build_server(listener, state, prepared.session_key)
             .map_err(|source| StartupError::Bind { address, source })?;
@@ -166,6 +172,8 @@ impl Application {
             migrations_applied: prepared.migrations_applied,
             recorder,
             recorder_worker,
+            events,
+            events_worker,
         })
     }
 
@@ -187,6 +195,11 @@ impl Application {
         self.recorder.clone()
     }
 
+    /// The pageview writer, whose counters tell what it stored.
+    pub fn events(&self) -> EventWriter {
+        self.events.clone()
+    }
+
     /// Serves until the server is stopped or receives SIGINT or SIGTERM, then writes
     /// the visits still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -195,6 +208,13 @@ impl Application {
         let drained = tokio::task::spawn_blocking(move || worker.shutdown()).await;
         if drained.is_err() {
             tracing::error!("draining the last-seen queue failed");
+        }
+        let events = self.events_worker;
+        if tokio::task::spawn_blocking(move || events.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::error!("draining the pageview queue failed");
         }
         tracing::info!("stopped");
         served

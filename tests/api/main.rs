@@ -13,6 +13,7 @@ mod health;
 mod last_seen;
 mod pages;
 mod schema;
+mod sites;
 mod startup;
 
 fn main() -> std::process::ExitCode {
@@ -57,6 +58,18 @@ fn main() -> std::process::ExitCode {
         both last_seen::a_zero_interval_writes_on_every_request,
         both last_seen::pages_answer_while_writes_fail_and_the_visit_lands_afterwards,
         sqlite last_seen::thirty_two_clients_for_thirty_seconds_write_once_per_user_per_interval,
+        both sites::an_event_from_a_page_with_the_script_shows_on_the_site_dashboard,
+        both sites::the_same_visitor_counts_once_a_day_and_again_the_next_day,
+        both sites::bad_events_get_their_documented_answer_and_nothing_is_stored,
+        both sites::another_users_site_answers_404_and_an_administrator_sees_it,
+        both sites::a_taken_domain_is_409_and_garbage_is_422_keeping_what_was_typed,
+        both sites::concurrent_adds_of_one_domain_make_one_site,
+        both sites::removing_a_site_needs_the_form_token_and_deletes_its_traffic,
+        both sites::a_range_other_than_day_7d_or_30d_is_a_400_page,
+        both sites::the_script_is_small_cached_and_keeps_nothing_in_the_browser,
+        both sites::forwarded_addresses_count_only_when_the_proxy_is_trusted,
+        both sites::demo_traffic_is_deterministic_and_its_roll_ups_are_exact,
+        sqlite sites::thirty_two_senders_for_thirty_seconds_lose_and_double_nothing,
         once cli::a_bad_setting_is_refused_naming_the_variable,
         once cli::help_lists_the_commands,
         both cli::migrate_applies_the_migrations_and_exits,

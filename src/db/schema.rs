@@ -125,7 +125,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Visitors of the last minutes, one row each, for "visitors right now".
+    site_recent_visitors (site_id, visitor_id) {
+        site_id -> BigInt,
+        visitor_id -> BigInt,
+        last_seen -> Timestamp,
+    }
+}
+
 diesel::joinable!(sites -> users (owner_id));
+diesel::joinable!(site_recent_visitors -> sites (site_id));
 diesel::joinable!(site_events -> sites (site_id));
 diesel::joinable!(site_visitors -> sites (site_id));
 diesel::joinable!(site_hourly -> sites (site_id));
@@ -139,4 +149,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     site_hourly,
     site_daily_pages,
     site_daily_referrers,
+    site_recent_visitors,
 );

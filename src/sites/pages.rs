@@ -120,6 +120,8 @@ struct SitePage {
     stats: SiteStats,
     chart: Chart,
     hourly: bool,
+    /// Only the owner may remove the site; administrators only look.
+    is_owner: bool,
 }
 
 /// `GET /sites/{domain}`: the owner's and administrators' view of a site's traffic.
@@ -134,6 +136,7 @@ pub async fn show(
         .ok_or_else(|| AppError::BadRequest("The range must be day, 7d or 30d.".into()))?;
     let domain = domain::normalise(&path).map_err(|_| AppError::NotFound)?;
     let now = state.clock.now();
+    let user_id = user.id;
     let found = crate::db::run(&state.pool, move |conn| {
         let Some(site) = store::find(conn, &domain)? else {
             return Ok(None);
@@ -151,6 +154,7 @@ pub async fn show(
     layout.form_token();
     let page = SitePage {
         layout,
+        is_owner: site.owner_id == user_id,
         domain: site.domain,
         range_label: range_label(range),
         ranges: range_links(range),

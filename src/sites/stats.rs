@@ -5,7 +5,9 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::db::schema::{site_daily_pages, site_daily_referrers, site_events, site_hourly};
+use crate::db::schema::{
+    site_daily_pages, site_daily_referrers, site_hourly, site_recent_visitors,
+};
 use crate::db::{AnyConnection, DbError};
 
 /// How many rows the top pages and top sources show.
@@ -157,12 +159,11 @@ fn empty_bucket(label: String) -> Bucket {
 
 fn right_now(conn: &mut AnyConnection, site_id: i64, now: DateTime<Utc>) -> Result<i64, DbError> {
     let since = (now - RIGHT_NOW).naive_utc();
-    let visitors: i64 = site_events::table
-        .filter(site_events::site_id.eq(site_id))
-        .filter(site_events::occurred_at.ge(since))
-        .filter(site_events::occurred_at.le(now.naive_utc()))
-        .select(sql::<BigInt>("COUNT(DISTINCT visitor_id)"))
-        .first(conn)?;
+    let visitors: i64 = site_recent_visitors::table
+        .filter(site_recent_visitors::site_id.eq(site_id))
+        .filter(site_recent_visitors::last_seen.ge(since))
+        .count()
+        .get_result(conn)?;
     Ok(visitors)
 }
 

@@ -63,6 +63,10 @@ pub fn add(
 
 /// Removes the owner's site and, through the foreign keys, its traffic. False when the
 /// user owns no site with that domain.
+///
+/// FIXME: a site with millions of pageviews is deleted in one statement, which holds
+/// SQLite's write lock (and so the event writer) for seconds; deleting in slices would
+/// keep ingestion flowing.
 pub fn remove(conn: &mut AnyConnection, owner_id: i64, domain: &str) -> Result<bool, DbError> {
     let removed = diesel::delete(
         sites::table

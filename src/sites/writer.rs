@@ -18,7 +18,8 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 
 use crate::db::schema::{
-    site_daily_pages, site_daily_referrers, site_events, site_hourly, site_visitors, sites,
+    site_daily_pages, site_daily_referrers, site_events, site_hourly, site_recent_visitors,
+    site_visitors, sites,
 };
 use crate::db::{AnyConnection, DbError, Pool};
 use crate::on_backend;
@@ -45,6 +46,8 @@ const BATCH_MAX: usize = 5_000;
 const RETRY_AFTER: Duration = Duration::from_millis(500);
 /// Rows per multi-row insert: well under SQLite's limit of bound values.
 const ROWS_PER_INSERT: usize = 500;
+/// How long a visitor stays in `site_recent_visitors`: twice what "right now" reads.
+const RECENT_FOR: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
 enum Message {
     Event(Event),
@@ -278,6 +281,7 @@ pub fn write_events(conn: &mut AnyConnection, events: &[Event]) -> Result<u64, D
         upsert_hourly(conn, &known, &first_visits)?;
         upsert_pages(conn, &known)?;
         upsert_referrers(conn, &known)?;
+        upsert_recent(conn, &known)?;
         Ok(known.len() as u64)
     })
     .map_err(|err: diesel::result::Error| DbError::from(err))
@@ -366,6 +370,43 @@ fn insert_visitors(
     }
     first_seen.retain(|key, _| new.contains(key));
     Ok(first_seen)
+}
+
+/// Keeps each visitor's latest pageview, and forgets visitors gone for a while.
+fn upsert_recent(conn: &mut AnyConnection, known: &[(i64, &Event)]) -> QueryResult<()> {
+    let Some(newest) = known.iter().map(|(_, e)| e.at).max() else {
+        return Ok(());
+    };
+    let mut latest: BTreeMap<(i64, i64), NaiveDateTime> = BTreeMap::new();
+    for (site_id, e) in known {
+        let seen = latest
+            .entry((*site_id, e.visitor_id))
+            .or_insert(e.at.naive_utc());
+        *seen = (*seen).max(e.at.naive_utc());
+    }
+    let rows: Vec<_> = latest
+        .into_iter()
+        .map(|((site_id, visitor_id), last_seen)| {
+            (
+                site_recent_visitors::site_id.eq(site_id),
+                site_recent_visitors::visitor_id.eq(visitor_id),
+                site_recent_visitors::last_seen.eq(last_seen),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
+        on_backend!(conn, c => diesel::insert_into(site_recent_visitors::table)
+            .values(chunk)
+            .on_conflict((site_recent_visitors::site_id, site_recent_visitors::visitor_id))
+            .do_update()
+            .set(site_recent_visitors::last_seen.eq(excluded(site_recent_visitors::last_seen)))
+            .execute(c))?;
+    }
+
+    let gone = (newest - RECENT_FOR).naive_utc();
+    diesel::delete(site_recent_visitors::table.filter(site_recent_visitors::last_seen.lt(gone)))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// The start of the UTC hour of `at`.

@@ -593,3 +593,36 @@ pub async fn demo_traffic_is_deterministic_and_its_roll_ups_are_exact(ctx: TestC
     let first_site = events.iter().filter(|e| e.0 == events[0].0).count();
     assert_eq!(pageviews, first_site as i64);
 }
+
+async fn right_now(browser: &Browser) -> i64 {
+    let page = browser
+        .get("/sites/example.com")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let marker = "<dt>Visitors right now</dt><dd>";
+    let start = page.find(marker).unwrap() + marker.len();
+    page[start..].split('<').next().unwrap().parse().unwrap()
+}
+
+pub async fn visitors_right_now_are_those_of_the_last_five_minutes(ctx: TestContext) {
+    let app = ctx.spawn_app().await;
+    let owner = owner_with_site(&app, "ada@example.com", "example.com").await;
+    assert_eq!(pageview(&app, FIREFOX, "https://example.com/").await, 202);
+    app.clock.advance(TimeDelta::minutes(3));
+    assert_eq!(pageview(&app, CHROME, "https://example.com/").await, 202);
+    assert_eq!(
+        pageview(&app, CHROME, "https://example.com/docs").await,
+        202
+    );
+    app.settle_events().await;
+
+    let both = right_now(&owner).await;
+    app.clock.advance(TimeDelta::minutes(3));
+    let one_left = right_now(&owner).await;
+    app.clock.advance(TimeDelta::minutes(3));
+    let none_left = right_now(&owner).await;
+
+    assert_eq!((both, one_left, none_left), (2, 1, 0));
+}

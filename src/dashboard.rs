@@ -19,6 +19,8 @@ struct DashboardPage {
     form: Form,
     /// Where this Pulse serves the tracking script, as the request reached it.
     script_url: String,
+    /// The domain the snippet shows: the user's first site, or an example.
+    snippet_domain: String,
 }
 
 /// The add-a-site form: what was typed and why it was refused.
@@ -51,6 +53,9 @@ pub async fn render_page(
     let sites = crate::db::run(&state.pool, move |conn| store::summaries(conn, owner, now)).await?;
     let info = req.connection_info();
     let script_url = format!("{}://{}/js/script.js", info.scheme(), info.host());
+    let snippet_domain = sites
+        .first()
+        .map_or_else(|| "example.com".to_owned(), |site| site.domain.clone());
     layout.form_token();
     Ok(render(
         status,
@@ -60,6 +65,7 @@ pub async fn render_page(
             sites,
             form,
             script_url,
+            snippet_domain,
         },
     ))
 }

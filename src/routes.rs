@@ -1,9 +1,9 @@
 //! Every route of the application, in one table.
 //!
 //! Health, static files, the tracking script and its events sit outside the session:
-//! they never read a cookie, touch the database for a user, or count as a visit. Everything a person browses sits in
-//! the one scope below, behind (outermost first) the session, the cross-site check,
-//! the user loader and the last-seen recorder.
+//! they never read a cookie, touch the database for a user, or count as a visit.
+//! Everything a person browses sits in the one scope below, behind (outermost first)
+//! the session, the cross-site check, the user loader and the last-seen recorder.
 
 use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;

@@ -66,6 +66,7 @@ fn main() -> std::process::ExitCode {
         both sites::concurrent_adds_of_one_domain_make_one_site,
         both sites::removing_a_site_needs_the_form_token_and_deletes_its_traffic,
         both sites::visitors_right_now_are_those_of_the_last_five_minutes,
+        both sites::pageviews_still_queued_at_shutdown_are_written,
         both sites::a_range_other_than_day_7d_or_30d_is_a_400_page,
         both sites::the_script_is_small_cached_and_keeps_nothing_in_the_browser,
         both sites::forwarded_addresses_count_only_when_the_proxy_is_trusted,

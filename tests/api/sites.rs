@@ -626,3 +626,39 @@ pub async fn visitors_right_now_are_those_of_the_last_five_minutes(ctx: TestCont
 
     assert_eq!((both, one_left, none_left), (2, 1, 0));
 }
+
+pub async fn pageviews_still_queued_at_shutdown_are_written(ctx: TestContext) {
+    let database_url = ctx.new_database().await;
+    let app = ctx.spawn_app_on(&database_url, &[]).await;
+    owner_with_site(&app, "ada@example.com", "example.com").await;
+    let config = crate::helpers::test_config(&database_url, &[]);
+    let clock = pulse::clock::ManualClock::starting_at(app.clock.now());
+    let second = pulse::startup::Application::build_with_clock(config, Arc::new(clock))
+        .await
+        .unwrap();
+    let (address, events, handle) = (
+        format!("http://127.0.0.1:{}", second.port()),
+        second.events(),
+        second.handle(),
+    );
+    let running = tokio::spawn(second.run_until_stopped());
+
+    let sends = (0..200).map(|i| {
+        let request = app
+            .client
+            .post(format!("{address}/api/event"))
+            .header("content-type", "text/plain")
+            .header("user-agent", format!("{FIREFOX} tab/{i}"))
+            .body(event("example.com", "https://example.com/", ""));
+        async move { request.send().await.unwrap().status().as_u16() }
+    });
+    let statuses = futures_util::future::join_all(sends).await;
+    let queued_at_stop = events.stats().in_flight();
+    handle.stop(true).await;
+    running.await.unwrap().unwrap();
+
+    assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
+    eprintln!("{queued_at_stop} pageviews were still queued at the stop");
+    assert_eq!(events.stats().in_flight(), 0);
+    assert_eq!(stored_events(&app).await, 200);
+}

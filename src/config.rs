@@ -19,6 +19,8 @@ pub struct Config {
     pub db_pool_size: u32,
     /// How long a sign-in lasts, however active the session is.
     pub session_lifetime: TimeDelta,
+    /// Whether `X-Forwarded-For` names the client: only behind a proxy that sets it.
+    pub trust_proxy: bool,
 }
 
 /// Key material for the session cookie; never printed.
@@ -150,6 +152,17 @@ impl Config {
                 })?,
         };
 
+        let trust_proxy = match get("PULSE_TRUST_PROXY").as_deref().map(str::trim) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "PULSE_TRUST_PROXY",
+                    format!("accepts true or false, got `{other}`"),
+                ));
+            }
+        };
+
         Ok(Config {
             database_url,
             bind,
@@ -158,6 +171,7 @@ impl Config {
             thresholds,
             db_pool_size,
             session_lifetime,
+            trust_proxy,
         })
     }
 }
@@ -270,6 +284,18 @@ mod tests {
             assert_eq!(err.variable, variable);
             assert!(err.to_string().contains(hint), "{err}");
         }
+    }
+
+    #[test]
+    fn the_proxy_is_trusted_only_when_set_to_true() {
+        let default = config(&[]).unwrap();
+        let trusted = config(&[("PULSE_TRUST_PROXY", "true")]).unwrap();
+        let err = config(&[("PULSE_TRUST_PROXY", "yes")]).unwrap_err();
+
+        assert!(!default.trust_proxy);
+        assert!(trusted.trust_proxy);
+        assert_eq!(err.variable, "PULSE_TRUST_PROXY");
+        assert!(err.to_string().contains("true or false"), "{err}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod home;
 pub mod layout;
 pub mod reports;
 pub mod routes;
+pub mod sites;
 pub mod startup;
 pub mod telemetry;
 pub mod tracking;

@@ -1,20 +1,26 @@
 //! Every route of the application, in one table.
 //!
-//! Health and static files sit outside the session: they never read a cookie, touch
-//! the database for a user, or count as a visit. Everything a person browses sits in
-//! the one scope below, behind (outermost first) the session, the cross-site check,
-//! the user loader and the last-seen recorder.
+//! Health, static files, the tracking script and its events sit outside the session:
+//! they never read a cookie, touch the database for a user, or count as a visit.
+//! Everything a person browses sits in the one scope below, behind (outermost first)
+//! the session, the cross-site check, the user loader and the last-seen recorder.
 
 use actix_session::SessionMiddleware;
 use actix_session::storage::CookieSessionStore;
 use actix_web::middleware::from_fn;
 use actix_web::web;
 
-use crate::{admin, assets, auth, dashboard, home, tracking};
+use crate::{admin, assets, auth, dashboard, home, sites, tracking};
 
 pub fn configure(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<CookieSessionStore>) {
     cfg.route("/health", web::get().to(home::health))
         .route("/static/{name}", web::get().to(assets::serve))
+        .route("/js/script.js", web::get().to(sites::pages::script))
+        .route("/api/event", web::post().to(sites::ingest::receive))
+        .route(
+            "/api/event",
+            web::method(actix_web::http::Method::OPTIONS).to(sites::ingest::preflight),
+        )
         .service(
             web::scope("")
                 .wrap(from_fn(tracking::record_visit))
@@ -37,6 +43,12 @@ pub fn configure(cfg: &mut web::ServiceConfig, sessions: SessionMiddleware<Cooki
                     web::post().to(auth::pages::sign_out_everywhere),
                 )
                 .route("/dashboard", web::get().to(dashboard::show))
+                .route("/sites", web::post().to(sites::pages::add))
+                .route("/sites/{domain}", web::get().to(sites::pages::show))
+                .route(
+                    "/sites/{domain}/delete",
+                    web::post().to(sites::pages::remove),
+                )
                 .service(
                     web::scope("/admin")
                         .wrap(from_fn(auth::require_admin))

@@ -25,6 +25,7 @@ use crate::config::{Config, LastSeenInterval, SESSION_KEY_MIN_BYTES};
 use crate::db::{self, DbError, MigrationError, Pool};
 use crate::error::AppError;
 use crate::reports::ReportCache;
+use crate::sites::{EventWriter, EventWriterWorker, Salts};
 use crate::tracking::{Recorder, RecorderWorker};
 use crate::web::AppState;
 use crate::{routes, telemetry};
@@ -112,6 +113,8 @@ pub struct Application {
     migrations_applied: Vec<String>,
     recorder: Recorder,
     recorder_worker: RecorderWorker,
+    events: EventWriter,
+    events_worker: EventWriterWorker,
 }
 
 impl Application {
@@ -159,6 +162,7 @@ impl Application {
         let (recorder, recorder_worker) = Recorder::start(prepared.pool.clone(), interval);
         let reports = ReportCache::new(prepared.pool.clone(), clock.clone(), config.thresholds);
         reports.spawn_refresher();
+        let (events, events_worker) = EventWriter::start(prepared.pool.clone());
         let state = web::Data::new(AppState {
             pool: prepared.pool,
             db_kind,
@@ -168,6 +172,8 @@ impl Application {
             login_throttle: Arc::new(LoginThrottle::default()),
             recorder: recorder.clone(),
             reports,
+            events: events.clone(),
+            salts: Arc::new(Salts::default()),
         });
         let server = build_server(listener, state, prepared.session_key)
             .map_err(|source| StartupError::Bind { address, source })?;
@@ -179,6 +185,8 @@ impl Application {
             migrations_applied: prepared.migrations_applied,
             recorder,
             recorder_worker,
+            events,
+            events_worker,
         })
     }
 
@@ -200,6 +208,11 @@ impl Application {
         self.recorder.clone()
     }
 
+    /// The pageview writer, whose counters tell what it stored.
+    pub fn events(&self) -> EventWriter {
+        self.events.clone()
+    }
+
     /// Serves until the server is stopped or receives SIGINT or SIGTERM, then writes
     /// the visits still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -208,6 +221,13 @@ impl Application {
         let drained = tokio::task::spawn_blocking(move || worker.shutdown()).await;
         if drained.is_err() {
             tracing::error!("draining the last-seen queue failed");
+        }
+        let events = self.events_worker;
+        if tokio::task::spawn_blocking(move || events.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::error!("draining the pageview queue failed");
         }
         tracing::info!("stopped");
         served

@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{Kind, Pool};
 use crate::reports::ReportCache;
+use crate::sites::{EventWriter, Salts};
 use crate::tracking::Recorder;
 
 /// State shared by every worker.
@@ -26,13 +27,33 @@ pub struct AppState {
     pub recorder: Recorder,
     /// The latest engagement report, refreshed in the background.
     pub reports: ReportCache,
+    /// Queues pageviews for the batch writer.
+    pub events: EventWriter,
+    /// The visitor hash's salt of the day.
+    pub salts: Arc<Salts>,
 }
 
 impl AppState {
-    /// The client's address: the connection's peer.
+    /// The client's address: the connection's peer, or, when `PULSE_TRUST_PROXY` says
+    /// a proxy stands in front, the address that proxy saw.
     pub fn client_address(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
-        req.peer_addr().map(|addr| addr.ip())
+        let peer = req.peer_addr().map(|addr| addr.ip());
+        if !self.config.trust_proxy {
+            return peer;
+        }
+        forwarded_for(req.headers()).or(peer)
     }
+}
+
+/// The last address in `X-Forwarded-For`: the one our own proxy appended. Earlier
+/// entries come from the client and can be anything.
+pub fn forwarded_for(headers: &actix_web::http::header::HeaderMap) -> Option<std::net::IpAddr> {
+    let last = headers
+        .get_all("x-forwarded-for")
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .next_back()?;
+    last.trim().parse().ok()
 }
 
 /// Renders a page with the given status; a template that fails to render is a bug,

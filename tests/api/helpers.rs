@@ -212,6 +212,7 @@ impl TestContext {
     fn start(&self, app: Application, database_url: &str, clock: ManualClock) -> TestApp {
         let port = app.port();
         let recorder = app.recorder();
+        let events = app.events();
         let migrations_applied = app.migrations_applied().to_vec();
         self.servers.lock().unwrap().push(app.handle());
         tokio::spawn(app.run_until_stopped());
@@ -224,6 +225,7 @@ impl TestContext {
             pool,
             clock,
             recorder,
+            events,
             migrations_applied,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -267,6 +269,8 @@ pub struct TestApp {
     pub clock: ManualClock,
     /// The app's last-seen recorder, whose counters tell what it wrote.
     pub recorder: pulse::tracking::Recorder,
+    /// The app's pageview writer, whose counters tell what it stored.
+    pub events: pulse::sites::EventWriter,
     pub migrations_applied: Vec<String>,
     pub client: reqwest::Client,
 }
@@ -277,6 +281,18 @@ impl TestApp {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         while self.recorder.stats().in_flight() > 0 {
             assert!(std::time::Instant::now() < deadline, "touches never landed");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Waits until every accepted pageview has been written or dropped (at most 30 s).
+    pub async fn settle_events(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while self.events.stats().in_flight() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "pageviews never landed"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }

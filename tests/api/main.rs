@@ -18,6 +18,7 @@ mod last_seen;
 mod pages;
 mod reports;
 mod schema;
+mod sites;
 mod startup;
 
 fn main() -> std::process::ExitCode {
@@ -70,6 +71,20 @@ fn main() -> std::process::ExitCode {
         sqlite faults::kill_9_under_load_leaves_sqlite_intact_and_loses_at_most_a_second,
         browser browser::a_visitor_registers_signs_out_and_signs_back_in,
         browser browser::the_administrator_sees_the_engagement_report_with_its_charts,
+        both sites::an_event_from_a_page_with_the_script_shows_on_the_site_dashboard,
+        both sites::the_same_visitor_counts_once_a_day_and_again_the_next_day,
+        both sites::bad_events_get_their_documented_answer_and_nothing_is_stored,
+        both sites::another_users_site_answers_404_and_an_administrator_sees_it,
+        both sites::a_taken_domain_is_409_and_garbage_is_422_keeping_what_was_typed,
+        both sites::concurrent_adds_of_one_domain_make_one_site,
+        both sites::removing_a_site_needs_the_form_token_and_deletes_its_traffic,
+        both sites::visitors_right_now_are_those_of_the_last_five_minutes,
+        both sites::pageviews_still_queued_at_shutdown_are_written,
+        both sites::a_range_other_than_day_7d_or_30d_is_a_400_page,
+        both sites::the_script_is_small_cached_and_keeps_nothing_in_the_browser,
+        both sites::forwarded_addresses_count_only_when_the_proxy_is_trusted,
+        both sites::demo_traffic_is_deterministic_and_its_roll_ups_are_exact,
+        sqlite sites::thirty_two_senders_for_thirty_seconds_lose_and_double_nothing,
         once cli::a_bad_setting_is_refused_naming_the_variable,
         once cli::help_lists_the_commands,
         both cli::migrate_applies_the_migrations_and_exits,

@@ -1,0 +1,2 @@
+DROP TABLE site_salts;
+DROP TABLE sites;

@@ -7,7 +7,11 @@ use anyhow::Context as _;
 use super::{Options, progress_line, run};
 use crate::clock::{Clock as _, SystemClock};
 use crate::config::Config;
+use crate::sites::demo::add_demo_sites;
 use crate::startup::open_migrated;
+
+/// How many demo users get a site with traffic.
+const DEMO_SITE_OWNERS: u64 = 5;
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -42,6 +46,19 @@ pub fn execute(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
     let summary = run(&mut conn, options, now, &mut draw).context("pulse demo")?;
     eprintln!();
 
+    // A few of the demo users own a site each, so the site dashboards have traffic too.
+    let owners: Vec<i64> = (0..summary.users.min(DEMO_SITE_OWNERS))
+        .map(|n| summary.first_id + n as i64)
+        .collect();
+    let traffic = add_demo_sites(
+        &mut conn,
+        &owners,
+        options.days,
+        options.seed,
+        now.and_utc(),
+    )
+    .context("pulse demo: sites")?;
+
     println!(
         "{}: created {} demo users (ids {} to {}) with {} visit days over {} days \
          (seed {}) in {:.1} s; their password hash is \"!demo\", so they can not sign in",
@@ -53,6 +70,13 @@ pub fn execute(config: &Config, args: DemoArgs) -> anyhow::Result<()> {
         options.days,
         options.seed,
         summary.took.as_secs_f64(),
+    );
+    println!(
+        "and {} sites ({}) with {} pageviews from {} daily visitors",
+        traffic.sites.len(),
+        traffic.sites.join(", "),
+        traffic.pageviews,
+        traffic.visitors,
     );
     Ok(())
 }

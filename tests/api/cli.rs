@@ -72,3 +72,23 @@ pub async fn demo_refuses_zero_users_with_a_clear_message(_: TestContext) {
     assert!(stderr.contains("--users must be between 1 and"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+pub async fn the_demo_command_fills_users_visits_and_sites(ctx: TestContext) {
+    let url = ctx.new_database().await;
+
+    let output = pulse(
+        &["demo", "--users", "40", "--days", "14", "--seed", "5"],
+        &[("DATABASE_URL", &url)],
+    )
+    .await;
+
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("created 40 demo users"), "{stdout}");
+    assert!(
+        stdout.contains("and 5 sites (bakery-1.example.com"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("100%"), "no progress bar: {stderr}");
+}

@@ -88,6 +88,7 @@ fn main() -> std::process::ExitCode {
         once cli::a_bad_setting_is_refused_naming_the_variable,
         once cli::help_lists_the_commands,
         both cli::migrate_applies_the_migrations_and_exits,
+        sqlite cli::the_demo_command_fills_users_visits_and_sites,
         once cli::demo_refuses_zero_users_with_a_clear_message,
         both reports::an_empty_database_reports_zeros_over_http,
         both reports::rows_written_straight_into_the_tables_show_after_a_restart,

@@ -47,6 +47,9 @@ pub fn unavailable() -> Option<String> {
     None
 }
 
+const PERSON_USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 \
+     (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+
 /// A headless Chromium and its driver, stopped on drop.
 pub struct Chrome {
     pub client: Client,
@@ -56,6 +59,12 @@ pub struct Chrome {
 
 impl Chrome {
     pub async fn start(width: u32) -> Chrome {
+        Self::start_with(width, &[]).await
+    }
+
+    /// A browser that also resolves each of `hosts` to 127.0.0.1, so a test page can
+    /// live on a site's own domain without leaving this machine.
+    pub async fn start_with(width: u32, hosts: &[&str]) -> Chrome {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -68,15 +77,33 @@ impl Chrome {
             .spawn()
             .unwrap();
         let profile = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-quic",
+            "--no-first-run",
+            "--hide-scrollbars",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+        // Headless Chromium says so in its user agent, and Pulse drops bots' pageviews;
+        // these tests play a person's browser.
+        args.push(format!("--user-agent={PERSON_USER_AGENT}"));
+        args.push(format!("--window-size={width},900"));
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        if !hosts.is_empty() {
+            let rules: Vec<String> = hosts.iter().map(|h| format!("MAP {h} 127.0.0.1")).collect();
+            args.push(format!("--host-resolver-rules={}", rules.join(",")));
+        }
         let options = json!({
             "binary": std::env::var("PULSE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--disable-quic", "--no-first-run", "--hide-scrollbars",
-                format!("--window-size={width},900"),
-                format!("--user-data-dir={}", profile.path().display()),
-            ],
+            "args": args,
         });
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("goog:chromeOptions".into(), options);
@@ -313,4 +340,113 @@ async fn sign_in(chrome: &Chrome, address: &str, email: &str) {
     chrome.fill("#password", TEST_PASSWORD).await;
     chrome.click("form.stacked button[type=submit]").await;
     assert_eq!(chrome.wait_for_path("/dashboard").await, "/dashboard");
+}
+
+/// Serves one HTML page, whatever the path, on a port of its own: a customer's website.
+async fn serve_page(html: String) -> u16 {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let html = html.clone();
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 4096];
+                let _ = stream.read(&mut request).await;
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{html}",
+                    html.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
+
+/// A user adds a site, a page of that site carrying the script is opened, and its
+/// pageview shows on the site's dashboard; a demo site's dashboard, with traffic, is
+/// photographed at both widths and passes axe-core.
+pub async fn a_pageview_from_a_page_with_the_script_shows_on_the_site_dashboard(ctx: TestContext) {
+    let app = ctx.spawn_app().await;
+    let chrome = Chrome::start_with(1440, &["shop.example"]).await;
+    chrome.goto(&format!("{}/register", app.address)).await;
+    chrome.fill("#email", "owner@example.com").await;
+    chrome.fill("#password", TEST_PASSWORD).await;
+    chrome.click("form.stacked button[type=submit]").await;
+    chrome.wait_for_path("/dashboard").await;
+    chrome.fill("#domain", "https://Shop.example/").await;
+    chrome
+        .click("form[action='/sites'] button[type=submit]")
+        .await;
+    chrome.wait_for_path("/dashboard").await;
+    let listed = chrome.text_of("main").await;
+    chrome.assert_accessible("dashboard with a site").await;
+    chrome.screenshot("dashboard", 1440).await;
+    let page = format!(
+        "<!doctype html><html lang=en><title>Shop</title><h1>Welcome to the shop</h1>\
+         <script defer data-domain=\"shop.example\" src=\"{}/js/script.js\"></script>",
+        app.address
+    );
+    let shop = serve_page(page).await;
+
+    chrome
+        .goto(&format!("http://shop.example:{shop}/pricing"))
+        .await;
+    let started = Instant::now();
+    while app.events.stats().written() == 0 && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.settle_events().await;
+    chrome
+        .goto(&format!("{}/sites/shop.example", app.address))
+        .await;
+    let figures = chrome.text_of("dl.figures").await;
+    let top_pages = chrome.text_of("main").await;
+    chrome.close().await;
+
+    assert!(
+        listed.contains("shop.example"),
+        "the new site is not listed: {listed}"
+    );
+    assert!(figures.contains("Unique visitors\n1"), "{figures}");
+    assert!(figures.contains("Pageviews\n1"), "{figures}");
+    assert!(top_pages.contains("/pricing"), "{top_pages}");
+
+    let owner_id: i64 = app
+        .db(|conn| {
+            use diesel::prelude::*;
+            use pulse::db::schema::users;
+            users::table.select(users::id).first(conn).unwrap()
+        })
+        .await;
+    let now = app.clock.now();
+    let demo = app
+        .db(move |conn| pulse::sites::demo::add_demo_sites(conn, &[owner_id], 30, 11, now))
+        .await
+        .unwrap();
+    let domain = demo.sites[0].clone();
+    for width in [1440, 390] {
+        let chrome = Chrome::start(width).await;
+        sign_in(&chrome, &app.address, "owner@example.com").await;
+        chrome
+            .goto(&format!("{}/sites/{domain}?range=30d", app.address))
+            .await;
+        let bars = chrome
+            .client
+            .find_all(Locator::Css("svg.chart rect"))
+            .await
+            .unwrap();
+        chrome
+            .assert_accessible(&format!("site dashboard at {width} px"))
+            .await;
+        chrome.screenshot("site-dashboard", width).await;
+        if width == 390 {
+            chrome.goto(&format!("{}/dashboard", app.address)).await;
+            chrome.screenshot("dashboard", 390).await;
+        }
+        chrome.close().await;
+        assert!(bars.len() >= 30, "the chart has {} bars", bars.len());
+    }
 }

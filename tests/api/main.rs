@@ -71,6 +71,7 @@ fn main() -> std::process::ExitCode {
         sqlite faults::kill_9_under_load_leaves_sqlite_intact_and_loses_at_most_a_second,
         browser browser::a_visitor_registers_signs_out_and_signs_back_in,
         browser browser::the_administrator_sees_the_engagement_report_with_its_charts,
+        browser browser::a_pageview_from_a_page_with_the_script_shows_on_the_site_dashboard,
         both sites::an_event_from_a_page_with_the_script_shows_on_the_site_dashboard,
         both sites::the_same_visitor_counts_once_a_day_and_again_the_next_day,
         both sites::bad_events_get_their_documented_answer_and_nothing_is_stored,

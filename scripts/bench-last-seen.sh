@@ -3,13 +3,16 @@
 # the same /dashboard with tracking off, throttled (1h, the default) and writing on
 # every request (0s), three interleaved rounds, and prints the median ratios to "off".
 #
-#   scripts/bench-last-seen.sh [SECONDS_PER_ROUND] [CONNECTIONS]
+#   scripts/bench-last-seen.sh [SECONDS_PER_ROUND] [CONNECTIONS] [ROUNDS]
 #
+# Throughput on a shared 2-core machine drifts by 20% over tens of seconds; many short
+# interleaved rounds (ROUNDS, default 3) make the medians stable.
 # Needs wrk and curl; builds the release binary first.
 source "$(dirname "$0")/lib.sh"
 need wrk; need curl
 SECONDS_PER_ROUND=${1:-5}
-CONNECTIONS=${2:-16}
+CONNECTIONS=${2:-8}
+ROUNDS=${3:-3}
 
 build_release
 modes=(off 1h 0s)
@@ -25,15 +28,16 @@ for mode in "${modes[@]}"; do
   [ "$code" = 200 ] || { echo "sign-in failed for $mode ($code)" >&2; exit 1; }
 done
 
-for round in 1 2 3; do
+for round in $(seq "$ROUNDS"); do
   for mode in "${modes[@]}"; do
-    r=$(rps -t2 -c"$CONNECTIONS" -d"${SECONDS_PER_ROUND}s" \
+    r=$(rps -t1 -c"$CONNECTIONS" -d"${SECONDS_PER_ROUND}s" \
       -H "Cookie: pulse_session=${cookie[$mode]}" "http://127.0.0.1:${port[$mode]}/dashboard")
     results[$mode]="${results[$mode]:-} $r"
     printf 'round %d  %-4s %10s req/s\n' "$round" "$mode" "$r"
   done
 done
 
+echo; echo "medians of $ROUNDS rounds of ${SECONDS_PER_ROUND} s, $CONNECTIONS connections"
 # shellcheck disable=SC2086
 off=$(median ${results[off]}); throttled=$(median ${results[1h]}); every=$(median ${results[0s]})
 echo

@@ -30,12 +30,29 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64) load-harness"
 LUA
 
+signed_in_lua() {
+  cat >"$BENCH_DIR/$1.lua" <<LUA
+wrk.headers["Cookie"] = "pulse_session=$cookie"
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init() unexpected = 0 end
+function response(status) if status ~= 200 then unexpected = unexpected + 1 end end
+function done()
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("unexpected") end
+  if total > 0 then io.write("Non-2xx or 3xx responses: " .. total .. "\\n") end
+end
+LUA
+}
+signed_in_lua dashboard
+signed_in_lua admin_report
+
 names=(health landing dashboard admin_report event login)
 declare -A args=(
   [health]="$URL/health"
   [landing]="$URL/"
-  [dashboard]="-H Cookie:pulse_session=$cookie $URL/dashboard"
-  [admin_report]="-H Cookie:pulse_session=$cookie $URL/admin/report.json"
+  [dashboard]="-s $BENCH_DIR/dashboard.lua $URL/dashboard"
+  [admin_report]="-s $BENCH_DIR/admin_report.lua $URL/admin/report.json"
   [event]="-s $BENCH_DIR/event.lua $URL/api/event"
   [login]="-s $BENCH_DIR/login.lua $URL/login"
 )

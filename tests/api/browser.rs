@@ -380,7 +380,8 @@ pub async fn a_pageview_from_a_page_with_the_script_shows_on_the_site_dashboard(
     chrome
         .click("form[action='/sites'] button[type=submit]")
         .await;
-    chrome.wait_for_path("/dashboard").await;
+    let after_adding = chrome.wait_for_path("/sites/shop.example").await;
+    chrome.goto(&format!("{}/dashboard", app.address)).await;
     let listed = chrome.text_of("main").await;
     chrome.assert_accessible("dashboard with a site").await;
     chrome.screenshot("dashboard", 1440).await;

@@ -407,6 +407,7 @@ pub async fn a_pageview_from_a_page_with_the_script_shows_on_the_site_dashboard(
     let top_pages = chrome.text_of("main").await;
     chrome.close().await;
 
+    assert_eq!(after_adding, "/sites/shop.example");
     assert!(
         listed.contains("shop.example"),
         "the new site is not listed: {listed}"

@@ -71,3 +71,14 @@ pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {
         }
     }
 }
+
+/// The request's media type without parameters, lower-cased (`""` when absent).
+pub fn media_type(req: &actix_web::HttpRequest) -> String {
+    let content_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("");
+    essence.trim().to_ascii_lowercase()
+}

@@ -10,7 +10,6 @@ use std::pin::Pin;
 
 use actix_session::SessionExt as _;
 use actix_web::dev::Payload;
-use actix_web::http::header::CONTENT_TYPE;
 use actix_web::web::{Bytes, BytesMut};
 use actix_web::{FromRequest, HttpRequest};
 use futures_util::StreamExt as _;
@@ -64,13 +63,7 @@ impl FromRequest for SecureForm {
 }
 
 fn check_content_type(req: &HttpRequest) -> Result<(), AppError> {
-    let content_type = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    if essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+    if crate::web::media_type(req) == "application/x-www-form-urlencoded" {
         Ok(())
     } else {
         Err(AppError::UnsupportedMediaType(

@@ -6,7 +6,7 @@
 //! JSON or plain text (what `sendBeacon` sends) a 415, a full queue a 503.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+use actix_web::http::header::{CONTENT_LENGTH, RETRY_AFTER, USER_AGENT};
 use actix_web::web::{self, BytesMut};
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
 use futures_util::StreamExt as _;
@@ -153,14 +153,11 @@ async fn accept(
 }
 
 fn check_content_type(req: &HttpRequest) -> Result<(), EventError> {
-    let content_type = req
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let essence = content_type.split(';').next().unwrap_or("").trim();
-    let accepted = ["application/json", "text/plain"];
-    if accepted.iter().any(|t| essence.eq_ignore_ascii_case(t)) {
+    // sendBeacon sends text/plain, which needs no CORS preflight.
+    if matches!(
+        crate::web::media_type(req).as_str(),
+        "application/json" | "text/plain"
+    ) {
         Ok(())
     } else {
         Err(EventError::WrongType)

@@ -21,6 +21,10 @@ fn chromedriver() -> Option<PathBuf> {
         .filter(|p| p.exists())
 }
 
+fn chromium_binary() -> String {
+    std::env::var("PULSE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
 fn axe_script_path() -> PathBuf {
     std::env::var_os("PULSE_AXE_JS")
         .map(PathBuf::from)
@@ -102,7 +106,7 @@ impl Chrome {
             args.push(format!("--host-resolver-rules={}", rules.join(",")));
         }
         let options = json!({
-            "binary": std::env::var("PULSE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "binary": chromium_binary(),
             "args": args,
         });
         let mut capabilities = serde_json::Map::new();

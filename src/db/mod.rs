@@ -234,6 +234,10 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<Pool, DbError> {
     let manager = Manager::new(url.clone());
     drop(manager.open()?);
 
+    // FIXME: r2d2 tests every checked-out connection with `SELECT 1`, an extra round
+    // trip per query on PostgreSQL. Without it, each connection that died in an outage
+    // costs one failed request after the database returns (tried: /health answered 503
+    // after recovery, and recovery took 2.3 s instead of 0.1 s), so the test stays.
     let inner = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))

@@ -1,14 +1,13 @@
 //! The landing page, the health check and the page for unknown addresses.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 use diesel::connection::SimpleConnection;
 
 use crate::error::ErrorPage;
 use crate::layout::Layout;
-use crate::web::{AppState, render};
+use crate::web::{AppState, render, see_other};
 
 #[derive(Template)]
 #[template(path = "home/landing.html")]
@@ -19,9 +18,7 @@ struct Landing {
 /// Signed-in users go straight to their dashboard.
 pub async fn landing(layout: Layout) -> HttpResponse {
     if layout.user.is_some() {
-        return HttpResponse::SeeOther()
-            .insert_header((LOCATION, "/dashboard"))
-            .finish();
+        return see_other("/dashboard");
     }
     render(StatusCode::OK, &Landing { layout })
 }

@@ -56,6 +56,13 @@ pub fn forwarded_for(headers: &actix_web::http::header::HeaderMap) -> Option<std
     last.trim().parse().ok()
 }
 
+/// `303 See Other` to `location`: where a form's outcome is shown.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish()
+}
+
 /// Renders a page with the given status; a template that fails to render is a bug,
 /// logged here and answered with a plain 500.
 pub fn render(status: StatusCode, page: &impl Template) -> HttpResponse {

@@ -2,7 +2,6 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -15,7 +14,7 @@ use crate::config::LastSeenInterval;
 use crate::error::AppError;
 use crate::layout::Layout;
 use crate::tracking::Touch;
-use crate::web::{AppState, render};
+use crate::web::{AppState, render, see_other};
 
 #[derive(Template)]
 #[template(path = "auth/register.html")]
@@ -39,12 +38,6 @@ struct LoginPage {
 struct AccountPage {
     layout: Layout,
     error: Option<&'static str>,
-}
-
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((LOCATION, location))
-        .finish()
 }
 
 pub async fn register_form(mut layout: Layout) -> HttpResponse {

@@ -1,7 +1,7 @@
 //! The site pages: adding and removing sites, a site's dashboard, and the script.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
@@ -14,7 +14,7 @@ use crate::auth::{CurrentUser, SecureForm};
 use crate::dashboard;
 use crate::error::AppError;
 use crate::layout::Layout;
-use crate::web::{AppState, render};
+use crate::web::{AppState, render, see_other};
 
 /// The tracking script, compiled into the binary.
 const SCRIPT: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/static/script.js"));
@@ -26,12 +26,6 @@ pub async fn script() -> HttpResponse {
         .insert_header((CACHE_CONTROL, "public, max-age=3600"))
         .insert_header(("Access-Control-Allow-Origin", "*"))
         .body(SCRIPT)
-}
-
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((LOCATION, location))
-        .finish()
 }
 
 /// `POST /sites`: adds a site, or shows the dashboard again with what went wrong.
